@@ -1,6 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  resolve: {
+    // graphql 16 has no `exports` map: Node loads its CommonJS build (as do Apollo and
+    // graphql-tools), while Vite would pick the `module` build for our sources. Two copies of
+    // graphql cannot share a schema, so tests load the one Node loads.
+    alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }],
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     // Integration suites start HTTPS servers and simulated clusters; two cores are shared by

@@ -76,9 +76,23 @@ describe('aggregatedDiscovery', () => {
     expect(list.items[0]?.versions.map((v) => [v.version, v.freshness])).toEqual([['v1', 'Current']]);
   });
 
-  it('lists batch and kubeflow.org under /apis', () => {
+  it('lists the authentication, authorization, batch, RBAC and kubeflow.org groups under /apis', () => {
     const list = aggregatedDiscovery('apis') as GroupDiscoveryList;
-    expect(list.items.map((g) => g.metadata.name)).toEqual(['batch', 'kubeflow.org']);
+    expect(list.items.map((g) => g.metadata.name)).toEqual([
+      'authentication.k8s.io',
+      'authorization.k8s.io',
+      'batch',
+      'rbac.authorization.k8s.io',
+      'kubeflow.org',
+    ]);
+  });
+
+  it('describes the access and token reviews as create-only, and local access reviews as namespaced', () => {
+    const apis = aggregatedDiscovery('apis') as GroupDiscoveryList;
+    for (const name of ['tokenreviews', 'selfsubjectreviews', 'subjectaccessreviews', 'selfsubjectaccessreviews', 'selfsubjectrulesreviews']) {
+      expect(resourceIn(apis, name), name).toMatchObject({ scope: 'Cluster', verbs: ['create'] });
+    }
+    expect(resourceIn(apis, 'localsubjectaccessreviews')).toMatchObject({ scope: 'Namespaced', verbs: ['create'] });
   });
 
   it('describes pods with their singular, short name, category, verbs and subresources', () => {
@@ -130,6 +144,16 @@ describe('aggregatedDiscovery', () => {
       services: ['svc'],
       jobs: [],
       mpijobs: [],
+      clusterrolebindings: [],
+      clusterroles: [],
+      rolebindings: [],
+      roles: [],
+      localsubjectaccessreviews: [],
+      selfsubjectaccessreviews: [],
+      selfsubjectrulesreviews: [],
+      subjectaccessreviews: [],
+      selfsubjectreviews: [],
+      tokenreviews: [],
     });
   });
 
@@ -155,9 +179,24 @@ describe('legacy discovery', () => {
       apiVersion: 'v1',
       groups: [
         {
+          name: 'authentication.k8s.io',
+          versions: [{ groupVersion: 'authentication.k8s.io/v1', version: 'v1' }],
+          preferredVersion: { groupVersion: 'authentication.k8s.io/v1', version: 'v1' },
+        },
+        {
+          name: 'authorization.k8s.io',
+          versions: [{ groupVersion: 'authorization.k8s.io/v1', version: 'v1' }],
+          preferredVersion: { groupVersion: 'authorization.k8s.io/v1', version: 'v1' },
+        },
+        {
           name: 'batch',
           versions: [{ groupVersion: 'batch/v1', version: 'v1' }],
           preferredVersion: { groupVersion: 'batch/v1', version: 'v1' },
+        },
+        {
+          name: 'rbac.authorization.k8s.io',
+          versions: [{ groupVersion: 'rbac.authorization.k8s.io/v1', version: 'v1' }],
+          preferredVersion: { groupVersion: 'rbac.authorization.k8s.io/v1', version: 'v1' },
         },
         {
           name: 'kubeflow.org',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deleteNamespace, deleteObject, finishDeletion } from './gc.ts';
+import { deleteNamespace, deleteObject, finishDeletion, startOrphanCollector } from './gc.ts';
 import { findResource, type ResourceInfo } from './resources.ts';
 import { openStore, type Store } from './storage.ts';
 import type { KubeObject, OwnerReference } from './types.ts';
@@ -100,5 +100,36 @@ describe('deleteNamespace', () => {
     expect(store.listNamespaceContents('team-a')).toEqual([]);
     expect(store.get(namespaces, undefined, 'team-a')).toBeUndefined();
     expect(store.get(configmaps, 'team-b', 'other')).toBeDefined();
+  });
+});
+
+describe('startOrphanCollector', () => {
+  it('deletes an object created for an owner that is already gone, as a controller acting on a stale cache would', () => {
+    const { store, launcher } = seed();
+    const stop = startOrphanCollector(store);
+    deleteObject(store, { info: jobs, object: launcher });
+    store.create(pods, { metadata: { name: 'pi-launcher-late', namespace: 'team-a', ownerReferences: [ownerRef('Job', 'batch/v1', launcher)] } });
+    expect(store.get(pods, 'team-a', 'pi-launcher-late')).toBeUndefined();
+    stop();
+  });
+
+  it('keeps an object with one live owner and drops the reference to the dead one', () => {
+    const { store, job, launcher } = seed();
+    const stop = startOrphanCollector(store);
+    deleteObject(store, { info: jobs, object: launcher });
+    store.create(pods, {
+      metadata: { name: 'shared', namespace: 'team-a', ownerReferences: [ownerRef('Job', 'batch/v1', launcher), ownerRef('MPIJob', 'kubeflow.org/v2beta1', job)] },
+    });
+    const kept = store.get(pods, 'team-a', 'shared');
+    expect(kept?.metadata.ownerReferences?.map((owner) => owner.kind)).toEqual(['MPIJob']);
+    stop();
+  });
+
+  it('leaves objects whose owners exist alone', () => {
+    const { store, job } = seed();
+    const stop = startOrphanCollector(store);
+    store.create(pods, { metadata: { name: 'pi-worker-1', namespace: 'team-a', ownerReferences: [ownerRef('MPIJob', 'kubeflow.org/v2beta1', job)] } });
+    expect(store.get(pods, 'team-a', 'pi-worker-1')?.metadata.ownerReferences).toHaveLength(1);
+    stop();
   });
 });

@@ -93,3 +93,30 @@ export function deleteNamespace(store: Store, namespace: KubeObject, options: { 
   collectDependents(store, namespace.metadata.uid, 'Background');
   return last;
 }
+
+/**
+ * The collector's other half: an object created (or updated) with owners that no longer exist
+ * is deleted, as the controller-manager's garbage collector does when it finds a dependent
+ * whose owners are all absent. This is what cleans up after a controller that acted on a stale
+ * cache, for example a Job controller creating a pod for a Job that was just deleted. Owners
+ * that are gone are dropped from an object that still has a live one. Returns the stop function.
+ */
+export function startOrphanCollector(store: Store): () => void {
+  return store.subscribe((event) => {
+    if (event.type === 'DELETED') return;
+    const owners = event.object.metadata.ownerReferences ?? [];
+    if (owners.length === 0) return;
+    const absent = owners.filter((owner) => store.getByUid(owner.uid) === undefined);
+    if (absent.length === 0) return;
+    const uid = event.object.metadata.uid;
+    const current = uid ? store.getByUid(uid) : undefined;
+    if (!current) return;
+    if (absent.length === owners.length) {
+      deleteObject(store, current, { policy: 'Background' });
+      return;
+    }
+    let pruned = current.object;
+    for (const owner of absent) pruned = withoutOwner(pruned, owner.uid);
+    store.update(current.info, pruned);
+  });
+}

@@ -19,7 +19,14 @@ interface Document {
   components: { schemas: Record<string, Json> };
 }
 
-const DOCUMENT_KEYS = ['api/v1', 'apis/batch/v1', 'apis/kubeflow.org/v2beta1'];
+const DOCUMENT_KEYS = [
+  'api/v1',
+  'apis/authentication.k8s.io/v1',
+  'apis/authorization.k8s.io/v1',
+  'apis/batch/v1',
+  'apis/kubeflow.org/v2beta1',
+  'apis/rbac.authorization.k8s.io/v1',
+];
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 
 function doc(key: string): Document {

@@ -35,6 +35,11 @@ export interface ResourceInfo {
   custom: boolean;
   /** Whether metadata.generation is tracked (CRDs with a status subresource, Jobs). */
   tracksGeneration: boolean;
+  /**
+   * Nothing of this kind is ever stored: a POST is answered by a handler that evaluates the body
+   * and returns it with a status (TokenReview, SubjectAccessReview, ...). Default false.
+   */
+  virtual?: boolean;
 }
 
 const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -62,6 +67,15 @@ function core(
     tracksGeneration: false,
     ...options,
   };
+}
+
+function rbac(resource: string, singular: string, kind: string, namespaced: boolean): ResourceInfo {
+  return core(resource, singular, kind, { group: 'rbac.authorization.k8s.io', namespaced });
+}
+
+/** A create-only kind that is evaluated, not stored (the access and token reviews). */
+function review(group: string, resource: string, singular: string, kind: string, namespaced = false): ResourceInfo {
+  return core(resource, singular, kind, { group, namespaced, verbs: ['create'], virtual: true });
 }
 
 export const RESOURCES: readonly ResourceInfo[] = [
@@ -121,6 +135,12 @@ export const RESOURCES: readonly ResourceInfo[] = [
     shortNames: ['quota'],
     subresources: ['status'],
   }),
+  review('authentication.k8s.io', 'selfsubjectreviews', 'selfsubjectreview', 'SelfSubjectReview'),
+  review('authentication.k8s.io', 'tokenreviews', 'tokenreview', 'TokenReview'),
+  review('authorization.k8s.io', 'localsubjectaccessreviews', 'localsubjectaccessreview', 'LocalSubjectAccessReview', true),
+  review('authorization.k8s.io', 'selfsubjectaccessreviews', 'selfsubjectaccessreview', 'SelfSubjectAccessReview'),
+  review('authorization.k8s.io', 'selfsubjectrulesreviews', 'selfsubjectrulesreview', 'SelfSubjectRulesReview'),
+  review('authorization.k8s.io', 'subjectaccessreviews', 'subjectaccessreview', 'SubjectAccessReview'),
   {
     group: 'batch',
     version: 'v1',
@@ -137,6 +157,10 @@ export const RESOURCES: readonly ResourceInfo[] = [
     custom: false,
     tracksGeneration: true,
   },
+  rbac('clusterrolebindings', 'clusterrolebinding', 'ClusterRoleBinding', false),
+  rbac('clusterroles', 'clusterrole', 'ClusterRole', false),
+  rbac('rolebindings', 'rolebinding', 'RoleBinding', true),
+  rbac('roles', 'role', 'Role', true),
   {
     group: 'kubeflow.org',
     version: 'v2beta1',
