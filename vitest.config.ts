@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
@@ -9,6 +9,9 @@ export default defineConfig({
   },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The real-control-plane suites need binaries built from source; `npm run test:k8s` runs
+    // them with their own config (test/k8s/vitest.config.ts).
+    exclude: [...configDefaults.exclude, 'test/k8s/compare/**', 'test/k8s/smoke/**'],
     // Integration suites start HTTPS servers and simulated clusters; two cores are shared by
     // everything, so files run in forked processes and the per-test timeout is only a hang guard.
     pool: 'forks',
