@@ -21,7 +21,7 @@ function manifest(name: string, namespace: string, extra: { workers?: number; cp
       mpiReplicaSpecs: {
         Launcher: {
           replicas: 1,
-          template: { spec: { containers: [{ name: 'mpi-launcher', image: 'mpioperator/mpi-pi:openmpi', command: ['mpirun', '-n', '2', '/home/mpiuser/pi'], resources: { limits: { cpu: '1', memory: '1Gi' } } }] } },
+          template: { spec: { containers: [{ name: 'mpi-launcher', image: 'mpioperator/mpi-pi:openmpi', command: ['mpirun', '-n', String(extra.workers ?? 2), '/home/mpiuser/pi'], resources: { limits: { cpu: '1', memory: '1Gi' } } }] } },
         },
         Worker: {
           replicas: extra.workers ?? 2,

@@ -4,11 +4,11 @@
 // honours suspend, writes the counts and conditions, and deletes finished Jobs after
 // ttlSecondsAfterFinished.
 
-import { apiFailure, deleteIgnoringNotFound } from './client.ts';
+import { apiFailure, deleteIgnoringNotFound, isNotFound } from './client.ts';
 import type { ControllerContext, RunningController } from './context.ts';
 import { EVENT_TYPE, objectRef, type EventSource } from './events.ts';
 import type { Job, JobCondition, JobStatus, Pod } from './objects.ts';
-import { controllerRef, deepClone, findCondition, isControlledBy, isPodReady, isPodTerminal, parseTime, podPhase, rfc3339, splitKey } from './objects.ts';
+import { controllerRef, deepClone, findCondition, isControlledBy, isPodReady, isPodTerminal, parseTime, podPhase, rfc3339, splitKey, POD_PHASE } from './objects.ts';
 import { WorkQueue, type ReconcileResult } from './queue.ts';
 
 export const JOB_CONTROLLER_NAME = 'job-controller';
@@ -127,7 +127,7 @@ function isFinished(job: Job): boolean {
 function lastFailureTime(pods: readonly Pod[]): number | undefined {
   let latest: number | undefined;
   for (const pod of pods) {
-    if (podPhase(pod) !== 'Failed') continue;
+    if (podPhase(pod) !== POD_PHASE.failed) continue;
     for (const status of pod.status?.containerStatuses ?? []) {
       const at = parseTime(status.state?.terminated?.finishedAt);
       if (at !== undefined && (latest === undefined || at > latest)) latest = at;
@@ -222,7 +222,7 @@ export class JobController implements RunningController {
       const podUid = pod.metadata.uid ?? '';
       if (!isPodTerminal(pod) || counted.has(podUid)) continue;
       counted.add(podUid);
-      if (podPhase(pod) === 'Failed') failed++;
+      if (podPhase(pod) === POD_PHASE.failed) failed++;
       else succeeded++;
     }
 
@@ -281,6 +281,8 @@ export class JobController implements RunningController {
       if (waitSimMs > 0) {
         requeueAfterMs = this.ctx.clock.toRealMs(waitSimMs);
       } else {
+        // The cache may still hold a Job deleted a moment ago; its pods would be strays.
+        if (!(await this.stillExists(job))) return;
         for (let i = 0; i < wanted; i++) {
           try {
             const pod = await this.ctx.client.pods.create(namespace, podFromTemplate(job));
@@ -303,6 +305,16 @@ export class JobController implements RunningController {
       requeueAfterMs = Math.min(requeueAfterMs ?? Number.POSITIVE_INFINITY, Math.max(0, deadlineRealMs));
     }
     return requeueAfterMs === undefined ? undefined : { requeueAfterMs };
+  }
+
+  private async stillExists(job: Job): Promise<boolean> {
+    try {
+      const current = await this.ctx.client.jobs.get(job.metadata.namespace ?? '', job.metadata.name ?? '');
+      return current.metadata.uid === job.metadata.uid && !current.metadata.deletionTimestamp;
+    } catch (err) {
+      if (isNotFound(err)) return false;
+      throw err;
+    }
   }
 
   private expect(jobUid: string, podName: string): void {

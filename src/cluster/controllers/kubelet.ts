@@ -30,7 +30,7 @@ import { sshFingerprint } from './mpi-objects.ts';
 import type { MpiHost, MpirunWorld, TimelineStep } from './mpirun-log.ts';
 import { EXIT_CODE_KILLED, inferProgram, mpirunTimeline, parseNp, unreachableTimeline } from './mpirun-log.ts';
 import type { Container, ContainerState, ContainerStatus, Pod, PodCondition } from './objects.ts';
-import { isPodTerminal, rfc3339 } from './objects.ts';
+import { isPodTerminal, rfc3339, POD_PHASE } from './objects.ts';
 import { RESOURCE_GPU } from './nodes.ts';
 import type { Random } from './random.ts';
 
@@ -650,12 +650,12 @@ export class Kubelet implements RunningController {
   // --- status ---------------------------------------------------------------------------------
 
   private phase(rt: PodRuntime): string {
-    if (rt.evicted) return 'Failed';
+    if (rt.evicted) return POD_PHASE.failed;
     if (rt.containers.every((c) => c.state.terminated)) {
-      return rt.containers.every((c) => c.state.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
+      return rt.containers.every((c) => c.state.terminated?.exitCode === 0) ? POD_PHASE.succeeded : POD_PHASE.failed;
     }
     const everStarted = rt.containers.some((c) => c.state.running || c.state.terminated || c.lastState?.terminated);
-    return everStarted ? 'Running' : 'Pending';
+    return everStarted ? POD_PHASE.running : POD_PHASE.pending;
   }
 
   private condition(rt: PodRuntime, type: string, status: 'True' | 'False', reason?: string, message?: string): PodCondition {
@@ -681,12 +681,12 @@ export class Kubelet implements RunningController {
     }));
     const unready = rt.containers.filter((c) => !c.state.running).map((c) => c.spec.name);
     const allReady = unready.length === 0;
-    const completed = phase === 'Succeeded';
+    const completed = phase === POD_PHASE.succeeded;
     const notReadyReason = completed ? REASON.podCompleted : REASON.containersNotReady;
     const notReadyMessage = completed ? undefined : `containers with unready status: [${unready.join(' ')}]`;
     const conditions: PodCondition[] = [
       ...(rt.evicted ? [this.condition(rt, 'DisruptionTarget', 'True', REASON.terminationByKubelet, rt.evicted.message)] : []),
-      this.condition(rt, 'PodReadyToStartContainers', phase === 'Pending' || phase === 'Running' ? 'True' : 'False'),
+      this.condition(rt, 'PodReadyToStartContainers', phase === POD_PHASE.pending || phase === POD_PHASE.running ? 'True' : 'False'),
       this.condition(rt, 'Initialized', 'True'),
       allReady ? this.condition(rt, 'Ready', 'True') : this.condition(rt, 'Ready', 'False', notReadyReason, notReadyMessage),
       allReady ? this.condition(rt, 'ContainersReady', 'True') : this.condition(rt, 'ContainersReady', 'False', notReadyReason, notReadyMessage),

@@ -269,6 +269,13 @@ describe('simulated controllers', () => {
     const job = await getJob('small', 'big');
     expect(job.status?.conditions?.map((c) => c.type)).toEqual(['Created']);
     expect(await podsOf('small', 'big')).toEqual([]);
+    // Each retry is counted on the same Event object, as client-go's recorder aggregates.
+    const repeated = await eventually(async () => {
+      const refused = (await eventsFor('small', 'big')).filter((e) => e.reason === 'MPIJobFailed');
+      return refused.length === 1 && (refused[0]?.count ?? 0) >= 2 ? refused[0] : undefined;
+    });
+    expect(repeated.metadata.name).toBe(event.metadata.name);
+    expect(Date.parse(repeated.lastTimestamp ?? '')).toBeGreaterThanOrEqual(Date.parse(repeated.firstTimestamp ?? ''));
   });
 
   it('leave a pod that fits no node Pending with the scheduler event', async () => {
@@ -362,5 +369,20 @@ describe('simulated controllers', () => {
     const [launcher] = await podsOf('restart', 'steady', 'launcher');
     expect(before).toContain(launcher?.metadata.uid);
     expect(launcher?.status?.containerStatuses?.[0]?.restartCount).toBe(0);
+  });
+
+  it('delete a pod whose controlling MPIJob no longer exists', async () => {
+    await createNamespace('stray');
+    await client.pods.create('stray', {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: {
+        name: 'stray-worker-0',
+        namespace: 'stray',
+        ownerReferences: [{ apiVersion: 'kubeflow.org/v2beta1', kind: 'MPIJob', name: 'gone', uid: 'no-such-uid', controller: true }],
+      },
+      spec: { containers: [{ name: 'main', image: 'busybox' }] },
+    });
+    await eventually(() => client.pods.get('stray', 'stray-worker-0').then(() => false, () => true));
   });
 });

@@ -15,6 +15,7 @@ import { startKubelet } from './kubelet.ts';
 import { SILENT_LOGGER, type Logger } from './logger.ts';
 import { startMpiOperator } from './mpi-operator.ts';
 import { DEFAULT_NODES, ensureNodes, type SimulatedNode } from './nodes.ts';
+import { startOrphanSweeper } from './orphans.ts';
 import type { KubeObject } from './objects.ts';
 import { DEFAULT_RANDOM_SEED, Random, hashString } from './random.ts';
 import { startScheduler } from './scheduler.ts';
@@ -49,7 +50,6 @@ export async function startControllers(options: ControllerOptions): Promise<Runn
   const seed = options.randomSeed ?? DEFAULT_RANDOM_SEED;
   const client = new ClusterClient(options.kubeConfig);
   const nodes = options.nodes ?? DEFAULT_NODES;
-  await ensureNodes(client, nodes, clock.now());
 
   const { kubeConfig } = options;
   const informers: SharedInformers = {
@@ -82,12 +82,14 @@ export async function startControllers(options: ControllerOptions): Promise<Runn
   };
 
   try {
+    await ensureNodes(client, nodes, clock.now());
     await Promise.all(allInformers.map((informer) => informer.start()));
     controllers.push(
       startJobController(ctx),
       startMpiOperator(ctx, { validate: (job) => validateMPIJob(job) }),
       startScheduler(ctx),
       startKubelet(ctx, { logs: options.logs, nodes: nodes.map((n) => n.name) }),
+      startOrphanSweeper(ctx),
     );
   } catch (err) {
     await stopAll();

@@ -4,7 +4,7 @@
 // writes the status the real operator would, with its events.
 
 import type { StatusCause } from '../api/status.ts';
-import { MPIJOB_API_VERSION, MPIJOB_KIND, apiFailure, deleteIgnoringNotFound, isAlreadyExists } from './client.ts';
+import { MPIJOB_API_VERSION, MPIJOB_KIND, apiFailure, deleteIgnoringNotFound, isAlreadyExists, isNotFound } from './client.ts';
 import type { ControllerContext, RunningController } from './context.ts';
 import { EVENT_TYPE, objectRef, type EventSource } from './events.ts';
 import {
@@ -32,7 +32,7 @@ import {
 import { newConfigMap, newLauncherJob, newService, newSshSecret, newWorkerPod } from './mpi-objects.ts';
 import { deriveStatus, isFinished, isJobFinished, markCreated, statusEquals } from './mpi-status.ts';
 import type { Job, KubeObject, MPIJob, MPIJobStatus, Pod } from './objects.ts';
-import { controllerOf, isControlledBy, isPodReady, parseTime, podPhase, rfc3339, splitKey } from './objects.ts';
+import { controllerOf, isControlledBy, isPodReady, parseTime, podPhase, rfc3339, splitKey, POD_PHASE } from './objects.ts';
 import { WorkQueue, type ReconcileResult } from './queue.ts';
 
 const SOURCE: EventSource = { component: CONTROLLER_NAME };
@@ -49,6 +49,8 @@ export function aggregateCauses(causes: readonly StatusCause[]): string {
 }
 
 class ResourceExistsError extends Error {}
+/** The job was deleted while we reconciled a cached copy of it: nothing more to do. */
+class OwnerGoneError extends Error {}
 
 export class MpiOperator implements RunningController {
   private readonly ctx: ControllerContext;
@@ -63,7 +65,15 @@ export class MpiOperator implements RunningController {
   constructor(ctx: ControllerContext, options: MpiOperatorOptions = {}) {
     this.ctx = ctx;
     this.validate = options.validate ?? (() => []);
-    this.queue = new WorkQueue({ name: CONTROLLER_NAME, logger: ctx.logger, reconcile: (key) => this.reconcile(key) });
+    this.queue = new WorkQueue({
+      name: CONTROLLER_NAME,
+      logger: ctx.logger,
+      reconcile: (key) =>
+        this.reconcile(key).catch((err: unknown) => {
+          if (err instanceof OwnerGoneError) return undefined;
+          throw err;
+        }),
+    });
   }
 
   start(): void {
@@ -250,7 +260,7 @@ export class MpiOperator implements RunningController {
   private async ensureConfigMap(job: MPIJob): Promise<void> {
     const namespace = job.metadata.namespace ?? '';
     const running = this.workerPods(job)
-      .filter((pod) => podPhase(pod) === 'Running')
+      .filter((pod) => podPhase(pod) === POD_PHASE.running)
       .map((pod) => pod.metadata.name ?? '');
     const desired = newConfigMap(job, running);
     const name = configMapName(job);
@@ -303,8 +313,14 @@ export class MpiOperator implements RunningController {
       }
     }
     const pods: Pod[] = [];
+    let ownerChecked = false;
     for (let i = 0; i < replicas; i++) {
       const name = workerPodName(job, i);
+      if (!ownerChecked && !this.ctx.informers.pods.get(namespace, name)) {
+        // The cache may still hold an MPIJob deleted a moment ago; its pods would be strays.
+        await this.requireOwner(job);
+        ownerChecked = true;
+      }
       try {
         pods.push(
           await this.getOrCreate(
@@ -325,8 +341,19 @@ export class MpiOperator implements RunningController {
     return pods;
   }
 
+  private async requireOwner(job: MPIJob): Promise<void> {
+    try {
+      const current = await this.ctx.client.mpiJobs.get(job.metadata.namespace ?? '', job.metadata.name ?? '');
+      if (current.metadata.uid === job.metadata.uid && !current.metadata.deletionTimestamp) return;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    throw new OwnerGoneError();
+  }
+
   private async createLauncher(job: MPIJob): Promise<Job> {
     const namespace = job.metadata.namespace ?? '';
+    await this.requireOwner(job);
     const { job: desired, overrodeTemplateRestartPolicy } = newLauncherJob(job);
     if (overrodeTemplateRestartPolicy) {
       this.record(job, EVENT_TYPE.warning, REASON.setPodTemplateRestartPolicy, 'Restart policy in pod template overridden by restart policy in replica spec');
@@ -355,7 +382,7 @@ export class MpiOperator implements RunningController {
       if (!pod) continue;
       if (!isControlledBy(pod, job)) this.resourceExists(job, pod.metadata.name ?? '', 'Pod');
       const phase = podPhase(pod);
-      if (job.spec.runPolicy?.cleanPodPolicy === CLEAN_POD_POLICY.running && phase !== 'Running' && phase !== 'Pending') continue;
+      if (job.spec.runPolicy?.cleanPodPolicy === CLEAN_POD_POLICY.running && phase !== POD_PHASE.running && phase !== POD_PHASE.pending) continue;
       await deleteIgnoringNotFound(() => this.ctx.client.pods.delete(namespace, pod.metadata.name ?? ''));
     }
   }

@@ -15,7 +15,7 @@ import {
   isSuspended,
 } from './mpi-api.ts';
 import type { ConditionStatus, Job, MPIJob, MPIJobCondition, MPIJobStatus, Pod, ReplicaStatus } from './objects.ts';
-import { deepClone, findCondition, hasTrueCondition, parseTime, podPhase, rfc3339 } from './objects.ts';
+import { deepClone, findCondition, hasTrueCondition, parseTime, podPhase, rfc3339, POD_PHASE } from './objects.ts';
 
 export interface PlannedEvent {
   type: EventType;
@@ -116,7 +116,7 @@ function failedStatus(input: StatusInput, launcher: Job, status: MPIJobStatus, e
     // The operator appends what the most recent failed launcher pod says about itself.
     let lastFailed: Pod | undefined;
     for (const pod of input.launcherPods) {
-      if (podPhase(pod) !== 'Failed') continue;
+      if (podPhase(pod) !== POD_PHASE.failed) continue;
       const created = parseTime(pod.metadata.creationTimestamp) ?? 0;
       if (!lastFailed || (parseTime(lastFailed.metadata.creationTimestamp) ?? 0) < created) lastFailed = pod;
     }
@@ -152,7 +152,7 @@ export function deriveStatus(input: StatusInput): StatusOutput {
 
   let runningLaunchers = 0;
   if (launcher) {
-    runningLaunchers = input.launcherPods.filter((pod) => podPhase(pod) === 'Running').length;
+    runningLaunchers = input.launcherPods.filter((pod) => podPhase(pod) === POD_PHASE.running).length;
     const counts = { active: 0, succeeded: 0, failed: launcher.status?.failed ?? 0 };
     if (isJobComplete(launcher)) {
       counts.succeeded = 1;
@@ -173,12 +173,12 @@ export function deriveStatus(input: StatusInput): StatusOutput {
   let evicted = 0;
   for (const pod of input.workers) {
     const phase = podPhase(pod);
-    if (phase === 'Failed') {
+    if (phase === POD_PHASE.failed) {
       workerCounts.failed++;
       if (pod.status?.reason === POD_REASON_EVICTED) evicted++;
-    } else if (phase === 'Succeeded') {
+    } else if (phase === POD_PHASE.succeeded) {
       workerCounts.succeeded++;
-    } else if (phase === 'Running') {
+    } else if (phase === POD_PHASE.running) {
       workerCounts.active++;
     }
   }

@@ -2,6 +2,7 @@
 // would report, created at start when absent. The kubelet and scheduler read them back from the
 // API like any other Node.
 
+import { createHash } from 'node:crypto';
 import type { ClusterClient } from './client.ts';
 import { isAlreadyExists } from './client.ts';
 import type { Node } from './objects.ts';
@@ -112,7 +113,7 @@ export function buildNode(spec: SimulatedNode, index: number, nowMs: number): No
       daemonEndpoints: { kubeletEndpoint: { Port: KUBELET_PORT } },
       nodeInfo: {
         machineID: machineId(spec.name),
-        systemUUID: machineId(`${spec.name}/system`),
+        systemUUID: systemUuid(`${spec.name}/system`),
         bootID: machineId(`${spec.name}/boot`),
         kernelVersion: KERNEL_VERSION,
         osImage: OS_IMAGE,
@@ -128,13 +129,13 @@ export function buildNode(spec: SimulatedNode, index: number, nowMs: number): No
 
 /** A stable 32-hex-digit id per name, shaped like /etc/machine-id. */
 function machineId(seed: string): string {
-  let out = '';
-  let h = 0x811c9dc5;
-  for (let round = 0; out.length < 32; round++) {
-    for (const ch of `${seed}#${round}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
-    out += h.toString(16).padStart(8, '0');
-  }
-  return out.slice(0, 32);
+  return createHash('md5').update(seed).digest('hex');
+}
+
+/** The same, shaped like a UUID, as the node's system UUID is. */
+function systemUuid(seed: string): string {
+  const hex = machineId(seed);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /**

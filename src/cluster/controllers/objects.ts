@@ -289,10 +289,6 @@ export interface MPIJob extends KubeObject {
 // ---------------------------------------------------------------------------------------------
 // Small helpers over these shapes.
 
-export function namespacedKey(obj: { metadata: ObjectMeta }): string {
-  return `${obj.metadata.namespace ?? ''}/${obj.metadata.name ?? ''}`;
-}
-
 export function splitKey(key: string): { namespace: string; name: string } {
   const slash = key.indexOf('/');
   return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
@@ -319,13 +315,15 @@ export function controllerRef(owner: KubeObject, apiVersion: string, kind: strin
   };
 }
 
+export const POD_PHASE = { pending: 'Pending', running: 'Running', succeeded: 'Succeeded', failed: 'Failed' } as const;
+
 export function podPhase(pod: Pod): string {
-  return pod.status?.phase ?? 'Pending';
+  return pod.status?.phase ?? POD_PHASE.pending;
 }
 
 export function isPodTerminal(pod: Pod): boolean {
   const phase = podPhase(pod);
-  return phase === 'Succeeded' || phase === 'Failed';
+  return phase === POD_PHASE.succeeded || phase === POD_PHASE.failed;
 }
 
 export function isPodReady(pod: Pod): boolean {
@@ -343,11 +341,6 @@ export function hasTrueCondition(conditions: Array<{ type: string; status: strin
 /** RFC 3339 with whole seconds, as metav1.Time serialises. */
 export function rfc3339(ms: number): string {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-}
-
-/** RFC 3339 with microseconds, as metav1.MicroTime serialises. */
-export function rfc3339Micro(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
 export function parseTime(value: string | undefined): number | undefined {

@@ -1,10 +1,8 @@
 // Seeded randomness, so a simulated cluster started twice with the same seed makes the same
-// choices (pod name suffixes, image pull times, loss curves) and tests can pin them down.
+// choices (start delays, SSH ports, loss curves) and tests can pin them down.
 
 /** The seed used when none is given. */
 export const DEFAULT_RANDOM_SEED = 20_240_611;
-
-const NAME_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 
 export class Random {
   private state: number;
@@ -31,30 +29,6 @@ export class Random {
   /** A float in [min, max). */
   between(min: number, max: number): number {
     return min + this.next() * (max - min);
-  }
-
-  pick<T>(items: readonly T[]): T {
-    const item = items[Math.floor(this.next() * items.length)];
-    if (item === undefined) throw new RangeError('pick from an empty list');
-    return item;
-  }
-
-  /** Lowercase alphanumerics, as Kubernetes generated-name suffixes look. */
-  alnum(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += NAME_ALPHABET[Math.floor(this.next() * NAME_ALPHABET.length)];
-    return out;
-  }
-
-  hex(length: number): string {
-    let out = '';
-    for (let i = 0; i < length; i++) out += Math.floor(this.next() * 16).toString(16);
-    return out;
-  }
-
-  /** A child generator, so one consumer's draws do not shift another's. */
-  fork(label: string): Random {
-    return new Random(hashString(label) ^ Math.floor(this.next() * 4_294_967_296));
   }
 }
 

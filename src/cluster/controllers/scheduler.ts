@@ -10,7 +10,7 @@ import type { ControllerContext, RunningController } from './context.ts';
 import { EVENT_TYPE, objectRef, type EventSource } from './events.ts';
 import { errorText } from './logger.ts';
 import type { Container, Node, Pod } from './objects.ts';
-import { isPodTerminal, rfc3339 } from './objects.ts';
+import { isPodTerminal, rfc3339, POD_PHASE } from './objects.ts';
 import { TimerSet } from './clock.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
@@ -322,7 +322,7 @@ export class Scheduler implements RunningController {
     try {
       await this.ctx.client.pods.patchStatus(pod.metadata.namespace ?? '', pod.metadata.name ?? '', {
         status: {
-          phase: 'Pending',
+          phase: POD_PHASE.pending,
           conditions: [
             { type: 'PodScheduled', status: 'False', reason: REASON_UNSCHEDULABLE, message, lastProbeTime: null, lastTransitionTime: rfc3339(now) },
           ],
