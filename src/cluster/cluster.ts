@@ -13,6 +13,7 @@ import { LogStore } from './logstore.ts';
 import { openStore } from './api/storage.ts';
 import { startApiServer } from './api/server.ts';
 import type { UserInfo } from './api/admission.ts';
+import { jobStatusAdmission } from './api/admission/job-status.ts';
 import { mpiJobAdmission } from './api/admission/mpijob.ts';
 import { quotaAdmission, startQuotaStatusController } from './api/admission/quota.ts';
 import { rbacAdmission } from './api/admission/rbac.ts';
@@ -122,7 +123,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     tls: { key: pki.keyPem, cert: pki.certPem },
     store,
     logs,
-    admission: [rbacAdmission({ authorizer, rules: authorizer }), mpiJobAdmission, quotaAdmission],
+    admission: [rbacAdmission({ authorizer, rules: authorizer }), mpiJobAdmission, jobStatusAdmission, quotaAdmission],
     authenticate,
     authorizer,
     reviews: createReviewHandler({ authorizer, rules: authorizer, authenticate }),

@@ -43,6 +43,9 @@ export interface InformerOptions<T extends KubeObject> {
   restartMaxMs?: number;
 }
 
+/** What a controller reads from an informer: the cache and its events, not its life cycle. */
+export type InformerView<T extends KubeObject> = Pick<Informer<T>, 'get' | 'list' | 'onEvent'>;
+
 type StreamEnd = { kind: 'closed'; events: number } | { kind: 'expired' } | { kind: 'failed'; error: unknown };
 
 function keyOf(obj: KubeObject): string {

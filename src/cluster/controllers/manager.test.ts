@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { startTestApiServer, type TestApiServer } from '../../../test/utils/apiserver.ts';
+import { jobStatusAdmission } from '../api/admission/job-status.ts';
 import { mpiJobAdmission } from '../api/admission/mpijob.ts';
 import { quotaAdmission } from '../api/admission/quota.ts';
 import type { ContainerInstanceKey, LogSink } from '../logstore.ts';
@@ -115,7 +116,7 @@ async function podsOf(namespace: string, jobName: string, role?: string): Promis
 }
 
 beforeAll(async () => {
-  server = await startTestApiServer({ admission: [mpiJobAdmission, quotaAdmission] });
+  server = await startTestApiServer({ admission: [mpiJobAdmission, quotaAdmission, jobStatusAdmission] });
   sink = new RecordingSink(server.logs);
   client = new ClusterClient(server.kubeConfig);
   core = server.kubeConfig.makeApiClient(CoreV1Api);
@@ -172,7 +173,14 @@ describe('simulated controllers', () => {
     expect(done.status?.replicaStatuses?.Launcher).toEqual({ succeeded: 1 });
 
     const launcherJob = await client.jobs.get('ok', 'pi-launcher');
-    expect(launcherJob.status?.conditions?.find((c) => c.type === 'Complete')?.status).toBe('True');
+    // The 1.34 order: the interim SuccessCriteriaMet, then Complete; no pod left behind.
+    expect(launcherJob.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['SuccessCriteriaMet', 'True', 'CompletionsReached'],
+      ['Complete', 'True', 'CompletionsReached'],
+    ]);
+    expect(launcherJob.status).toMatchObject({ succeeded: 1, ready: 0, terminating: 0, uncountedTerminatedPods: {} });
+    expect(Date.parse(launcherJob.status?.completionTime ?? '')).toBeGreaterThanOrEqual(Date.parse(launcherJob.status?.startTime ?? ''));
+    expect(await podsOf('ok', 'pi', 'launcher')).toHaveLength(1);
     const [launcherPod] = await podsOf('ok', 'pi', 'launcher');
     expect(launcherPod?.status?.phase).toBe('Succeeded');
     expect(launcherPod?.metadata.labels?.['batch.kubernetes.io/job-name']).toBe('pi-launcher');
@@ -216,7 +224,12 @@ describe('simulated controllers', () => {
     expect(worker.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
 
     const launcherJob = await client.jobs.get('oom', 'bert-launcher');
-    expect(launcherJob.status?.conditions?.find((c) => c.type === 'Failed')).toMatchObject({ status: 'True', reason: 'BackoffLimitExceeded' });
+    expect(launcherJob.status?.conditions?.map((c) => [c.type, c.status, c.reason])).toEqual([
+      ['FailureTarget', 'True', 'BackoffLimitExceeded'],
+      ['Failed', 'True', 'BackoffLimitExceeded'],
+    ]);
+    expect(launcherJob.status).toMatchObject({ ready: 0, terminating: 0 });
+    expect(launcherJob.status?.active).toBeUndefined();
     const launcherLogs = [...sink.lines.entries()].filter(([key]) => key.endsWith('/mpi-launcher')).map(([, lines]) => lines.join('\n'));
     expect(launcherLogs.some((text) => text.includes('mpirun noticed that process rank 1 with PID 0 on node bert-worker-1 exited on signal 9 (Killed).'))).toBe(true);
 
