@@ -10,14 +10,14 @@ import type { Logger } from 'pino';
 import { createCertificateAuthority, issueServingCertificate } from './certs.ts';
 import { renderKubeconfig, writePrivateFile } from './kubeconfig.ts';
 import { LogStore } from './logstore.ts';
-import { openStore } from './api/storage.ts';
+import { DEFAULT_HISTORY_LIMIT, openStore } from './api/storage.ts';
 import { startApiServer } from './api/server.ts';
 import type { UserInfo } from './api/admission.ts';
 import { jobStatusAdmission } from './api/admission/job-status.ts';
 import { mpiJobAdmission } from './api/admission/mpijob.ts';
 import { quotaAdmission, startQuotaStatusController } from './api/admission/quota.ts';
 import { rbacAdmission } from './api/admission/rbac.ts';
-import { startOrphanCollector } from './api/gc.ts';
+import { startGarbageCollector } from './api/gc.ts';
 import { createClusterAuthorizer } from './api/rbac.ts';
 import { createReviewHandler } from './api/reviews.ts';
 import { createTokenAuthenticator, parseTokenFile, renderTokenFile } from './api/tokens.ts';
@@ -38,6 +38,11 @@ export interface EmbeddedClusterOptions {
   timeScale?: number;
   /** Create the seed namespaces, quotas and jobs on first start; default true. */
   seed?: boolean;
+  /**
+   * How many changes the API server keeps for watches and continue tokens to resume from; older
+   * resourceVersions are answered 410 Expired. Default `DEFAULT_HISTORY_LIMIT` (5,000).
+   */
+  historyLimit?: number;
   logger?: Logger;
 }
 
@@ -109,14 +114,14 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     extra: [{ token: pki.adminToken, user: ADMIN_USER }],
   });
 
-  const store = openStore({ path: statePath });
+  const store = openStore({ path: statePath, historyLimit: options.historyLimit ?? DEFAULT_HISTORY_LIMIT });
   // The roles every API server bootstraps, on every start, so an old data dir gets new ones.
   ensureObjects(store, [...bootstrapRbacObjects(), ...mpiOperatorRbacObjects()]);
   if (firstStart && options.seed !== false) ensureObjects(store, demoRbacObjects());
   const authorizer = createClusterAuthorizer({ store });
   const logs = new LogStore();
   const stopQuotaStatus = startQuotaStatusController(store);
-  const stopOrphanCollector = startOrphanCollector(store);
+  const stopGarbageCollector = startGarbageCollector(store, { timeScale: options.timeScale ?? 1 });
   const server = await startApiServer({
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -155,7 +160,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
         await controllers.stop();
         await server.close();
         stopQuotaStatus();
-        stopOrphanCollector();
+        stopGarbageCollector();
         authorizer.close();
         store.close();
       })();

@@ -33,6 +33,8 @@ export interface TestClusterOptions {
   timeScale?: number;
   /** Default true. */
   seed?: boolean;
+  /** Changes kept for watch resumption; default the cluster's (`DEFAULT_HISTORY_LIMIT`). */
+  historyLimit?: number;
 }
 
 export function kubectlAvailable(): boolean {
@@ -46,6 +48,7 @@ export async function startTestCluster(options: TestClusterOptions = {}): Promis
     ephemeral: true,
     timeScale: options.timeScale ?? 60,
     seed: options.seed ?? true,
+    ...(options.historyLimit !== undefined ? { historyLimit: options.historyLimit } : {}),
   });
   // A private discovery cache per cluster: kubectl keeps it for hours, keyed by host:port.
   const env = { ...process.env, KUBECONFIG: cluster.kubeconfigPath, KUBECACHEDIR: join(dataDir, 'kube-cache'), HOME: dataDir };

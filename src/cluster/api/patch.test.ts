@@ -44,18 +44,53 @@ describe('applyJsonPatch', () => {
     expect(result).toEqual({ metadata: { labels: { 'example.com/a~b': 'v' } } });
   });
 
-  it('passes a test that holds and refuses one that fails with 422', () => {
+  function refusalOf(fn: () => unknown): StatusError {
+    try {
+      fn();
+    } catch (error) {
+      if (error instanceof StatusError) return error;
+      throw error;
+    }
+    throw new Error('expected a StatusError');
+  }
+
+  it('passes a test that holds and refuses one that fails with the generic 422 and empty details', () => {
     expect(applyJsonPatch(doc, [{ op: 'test', path: '/metadata/name', value: 'a' }])).toEqual(doc);
-    expect(codeOf(() => applyJsonPatch(doc, [{ op: 'test', path: '/metadata/name', value: 'z' }]))).toBe(422);
+    const failed = refusalOf(() => applyJsonPatch(doc, [{ op: 'test', path: '/metadata/name', value: 'z' }]));
+    expect(failed.body).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'the server rejected our request due to an error in our request',
+      reason: 'Invalid',
+      details: {},
+      code: 422,
+    });
   });
 
-  it('refuses operations on missing paths with 422 and malformed patches with 400', () => {
+  it('treats a replace of a missing object key as an add, as the real server does', () => {
+    expect(applyJsonPatch(doc, [{ op: 'replace', path: '/metadata/labels/missing', value: 'v' }])).toEqual({
+      ...doc,
+      metadata: { name: 'a', labels: { x: '1', missing: 'v' } },
+    });
+  });
+
+  it('takes a missing value as null', () => {
+    expect(applyJsonPatch(doc, [{ op: 'add', path: '/extra' }])).toEqual({ ...doc, extra: null });
+  });
+
+  it('refuses operations that cannot be applied with 422 and patches that are no operation list with 400', () => {
     expect(codeOf(() => applyJsonPatch(doc, [{ op: 'remove', path: '/spec' }]))).toBe(422);
     expect(codeOf(() => applyJsonPatch(doc, [{ op: 'replace', path: '/nope/deeper', value: 1 }]))).toBe(422);
+    expect(codeOf(() => applyJsonPatch(doc, [{ op: 'replace', path: '/list/3', value: 1 }]))).toBe(422);
     expect(codeOf(() => applyJsonPatch(doc, [{ op: 'add', path: '/list/9', value: 1 }]))).toBe(422);
-    expect(codeOf(() => applyJsonPatch(doc, { op: 'add' }))).toBe(400);
-    expect(codeOf(() => applyJsonPatch(doc, [{ op: 'frobnicate', path: '/a' }]))).toBe(400);
-    expect(codeOf(() => applyJsonPatch(doc, [{ op: 'add', path: '/a' }]))).toBe(400);
+    expect(codeOf(() => applyJsonPatch(doc, [{ op: 'frobnicate', path: '/a' }]))).toBe(422);
+    expect(refusalOf(() => applyJsonPatch(doc, { op: 'add' })).body).toMatchObject({
+      code: 400,
+      reason: 'BadRequest',
+      message: 'error decoding patch: json: cannot unmarshal object into Go value of type []handlers.jsonPatchOp',
+    });
   });
 });
 

@@ -4,7 +4,7 @@
 // JSON documents; the REST layer decides which one a request gets and what may change.
 
 import { cloneJson, jsonEqual } from './json.ts';
-import { badRequest, StatusError, STATUS_REASON } from './status.ts';
+import { badRequest, patchNotApplicable } from './status.ts';
 import { isRecord } from './types.ts';
 
 export const PATCH_CONTENT_TYPE = {
@@ -21,35 +21,50 @@ export function patchTypeOf(contentType: string): PatchType | undefined {
   return entry?.[0] as PatchType | undefined;
 }
 
-/** A patch that is well-formed but cannot be applied to this object: 422, as the real server answers. */
-function cannotApply(message: string): StatusError {
-  return new StatusError(422, STATUS_REASON.invalid, message);
+/**
+ * The patch types a kind accepts, in the order the real server lists them in a 415: custom
+ * resources have no strategic merge patch.
+ */
+export function acceptedPatchTypes(custom: boolean): string[] {
+  return [
+    PATCH_CONTENT_TYPE.json,
+    PATCH_CONTENT_TYPE.merge,
+    ...(custom ? [] : [PATCH_CONTENT_TYPE.strategic]),
+    PATCH_CONTENT_TYPE.apply,
+  ];
 }
 
 // ---- RFC 6902 JSON Patch ----
+//
+// The real server applies JSON patches with evanphx/json-patch v4, whose quirks clients meet:
+// a `replace` of a missing object key adds it, a missing `value` is null, and every failure to
+// apply (a failing `test`, a missing path, an unknown op) is one generic 422 that hides why.
 
 type Container = Record<string, unknown> | unknown[];
 
+/** Thrown inside this module for any operation that cannot be applied; see patchNotApplicable. */
+class NotApplicable extends Error {}
+
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw badRequest(`invalid JSON pointer "${pointer}": must start with "/"`);
+  if (!pointer.startsWith('/')) throw new NotApplicable(`invalid JSON pointer "${pointer}"`);
   return pointer
     .slice(1)
     .split('/')
     .map((token) => token.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
-function arrayIndex(token: string, length: number, allowEnd: boolean, path: string): number {
+function arrayIndex(token: string, length: number, allowEnd: boolean): number {
   if (allowEnd && token === '-') return length;
-  if (!/^(0|[1-9]\d*)$/.test(token)) throw cannotApply(`invalid array index "${token}" in path "${path}"`);
+  if (!/^(0|[1-9]\d*)$/.test(token)) throw new NotApplicable(`invalid array index "${token}"`);
   const index = Number(token);
-  if (index > length || (!allowEnd && index === length)) throw cannotApply(`array index ${index} out of bounds in path "${path}"`);
+  if (index > length || (!allowEnd && index === length)) throw new NotApplicable(`array index ${index} out of bounds`);
   return index;
 }
 
-function child(container: Container, token: string, path: string): unknown {
-  if (Array.isArray(container)) return container[arrayIndex(token, container.length, false, path)];
-  if (!Object.hasOwn(container, token)) throw cannotApply(`doc is missing path: "${path}"`);
+function child(container: Container, token: string): unknown {
+  if (Array.isArray(container)) return container[arrayIndex(token, container.length, false)];
+  if (!Object.hasOwn(container, token)) throw new NotApplicable(`missing key "${token}"`);
   return container[token];
 }
 
@@ -57,21 +72,21 @@ function child(container: Container, token: string, path: string): unknown {
 function resolveParent(document: unknown, path: string): { parent: Container; last: string } {
   const tokens = parsePointer(path);
   const last = tokens.pop();
-  if (last === undefined) throw cannotApply('the root of the document has no parent');
+  if (last === undefined) throw new NotApplicable('the root of the document has no parent');
   let current: unknown = document;
   for (const token of tokens) {
-    if (!isRecord(current) && !Array.isArray(current)) throw cannotApply(`doc is missing path: "${path}"`);
-    current = child(current, token, path);
+    if (!isRecord(current) && !Array.isArray(current)) throw new NotApplicable(`missing path "${path}"`);
+    current = child(current, token);
   }
-  if (!isRecord(current) && !Array.isArray(current)) throw cannotApply(`doc is missing path: "${path}"`);
+  if (!isRecord(current) && !Array.isArray(current)) throw new NotApplicable(`missing path "${path}"`);
   return { parent: current, last };
 }
 
 function getAt(document: unknown, path: string): unknown {
   let current = document;
   for (const token of parsePointer(path)) {
-    if (!isRecord(current) && !Array.isArray(current)) throw cannotApply(`doc is missing path: "${path}"`);
-    current = child(current, token, path);
+    if (!isRecord(current) && !Array.isArray(current)) throw new NotApplicable(`missing path "${path}"`);
+    current = child(current, token);
   }
   return current;
 }
@@ -79,84 +94,89 @@ function getAt(document: unknown, path: string): unknown {
 function addAt(document: unknown, path: string, value: unknown): unknown {
   if (path === '') return value;
   const { parent, last } = resolveParent(document, path);
-  if (Array.isArray(parent)) parent.splice(arrayIndex(last, parent.length, true, path), 0, value);
+  if (Array.isArray(parent)) parent.splice(arrayIndex(last, parent.length, true), 0, value);
   else parent[last] = value;
   return document;
 }
 
 function removeAt(document: unknown, path: string): { document: unknown; removed: unknown } {
-  if (path === '') throw cannotApply('cannot remove the root of the document');
+  if (path === '') throw new NotApplicable('cannot remove the root of the document');
   const { parent, last } = resolveParent(document, path);
   if (Array.isArray(parent)) {
-    const index = arrayIndex(last, parent.length, false, path);
-    const [removed] = parent.splice(index, 1);
+    const [removed] = parent.splice(arrayIndex(last, parent.length, false), 1);
     return { document, removed };
   }
-  if (!Object.hasOwn(parent, last)) throw cannotApply(`doc is missing path: "${path}"`);
+  if (!Object.hasOwn(parent, last)) throw new NotApplicable(`missing key "${last}"`);
   const removed = parent[last];
   delete parent[last];
   return { document, removed };
 }
 
-function stringField(op: Record<string, unknown>, key: string, index: number): string {
+function stringField(op: Record<string, unknown>, key: string): string {
   const value = op[key];
-  if (typeof value !== 'string') throw badRequest(`json patch operation ${index}: "${key}" must be a string`);
+  if (typeof value !== 'string') throw new NotApplicable(`"${key}" must be a string`);
   return value;
 }
 
-/** Applies an RFC 6902 patch to a copy of the document. */
-export function applyJsonPatch(document: unknown, patch: unknown): unknown {
-  if (!Array.isArray(patch)) throw badRequest('json patch must be an array of operations');
-  let result = cloneJson(document);
-  patch.forEach((op: unknown, index) => {
-    if (!isRecord(op)) throw badRequest(`json patch operation ${index} must be an object`);
-    const kind = stringField(op, 'op', index);
-    const path = stringField(op, 'path', index);
-    const needValue = () => {
-      if (!Object.hasOwn(op, 'value')) throw badRequest(`json patch operation ${index} (${kind}) is missing "value"`);
-      return cloneJson(op.value);
-    };
-    switch (kind) {
-      case 'add':
-        result = addAt(result, path, needValue());
-        break;
-      case 'remove':
-        result = removeAt(result, path).document;
-        break;
-      case 'replace': {
-        const value = needValue();
-        if (path === '') {
-          result = value;
-          break;
-        }
-        getAt(result, path);
-        const { parent, last } = resolveParent(result, path);
-        if (Array.isArray(parent)) parent[arrayIndex(last, parent.length, false, path)] = value;
-        else parent[last] = value;
-        break;
-      }
-      case 'move': {
-        const from = stringField(op, 'from', index);
-        if (path !== from && path.startsWith(`${from}/`)) throw cannotApply(`cannot move "${from}" into its own child "${path}"`);
-        const { document: without, removed } = removeAt(result, from);
-        result = addAt(without, path, removed);
-        break;
-      }
-      case 'copy': {
-        const from = stringField(op, 'from', index);
-        result = addAt(result, path, cloneJson(getAt(result, from)));
-        break;
-      }
-      case 'test': {
-        const expected = Object.hasOwn(op, 'value') ? op.value : undefined;
-        if (!jsonEqual(getAt(result, path), expected)) throw cannotApply(`testing value ${path} failed: test failed`);
-        break;
-      }
-      default:
-        throw badRequest(`json patch operation ${index}: unsupported op "${kind}"`);
+function applyOperation(document: unknown, op: Record<string, unknown>): unknown {
+  const kind = op.op;
+  const path = stringField(op, 'path');
+  const value = cloneJson(op.value ?? null);
+  switch (kind) {
+    case 'add':
+      return addAt(document, path, value);
+    case 'remove':
+      return removeAt(document, path).document;
+    case 'replace': {
+      if (path === '') return value;
+      const { parent, last } = resolveParent(document, path);
+      if (Array.isArray(parent)) parent[arrayIndex(last, parent.length, false)] = value;
+      else parent[last] = value;
+      return document;
     }
-  });
+    case 'move': {
+      const from = stringField(op, 'from');
+      if (path !== from && path.startsWith(`${from}/`)) throw new NotApplicable(`cannot move "${from}" into its own child "${path}"`);
+      const { document: without, removed } = removeAt(document, from);
+      return addAt(without, path, removed);
+    }
+    case 'copy':
+      return addAt(document, path, cloneJson(getAt(document, stringField(op, 'from'))));
+    case 'test':
+      if (!jsonEqual(getAt(document, path), op.value ?? null)) throw new NotApplicable(`test of ${path} failed`);
+      return document;
+    default:
+      throw new NotApplicable(`unsupported op ${JSON.stringify(kind)}`);
+  }
+}
+
+/**
+ * Applies an RFC 6902 patch to a copy of the document. A body that is not a list of operations
+ * is a 400 (the patch cannot be decoded); an operation that cannot be applied is the generic 422.
+ */
+export function applyJsonPatch(document: unknown, patch: unknown): unknown {
+  if (!Array.isArray(patch)) {
+    throw badRequest(`error decoding patch: json: cannot unmarshal ${goJsonTypeName(patch)} into Go value of type []handlers.jsonPatchOp`);
+  }
+  let result = cloneJson(document);
+  for (const op of patch) {
+    if (!isRecord(op)) throw badRequest(`error decoding patch: json: cannot unmarshal ${goJsonTypeName(op)} into Go value of type handlers.jsonPatchOp`);
+  }
+  try {
+    for (const op of patch as Array<Record<string, unknown>>) result = applyOperation(result, op);
+  } catch (error) {
+    if (error instanceof NotApplicable) throw patchNotApplicable();
+    throw error;
+  }
   return result;
+}
+
+/** encoding/json's name for a JSON value's type in "cannot unmarshal X" messages. */
+function goJsonTypeName(value: unknown): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'object';
+  return typeof value === 'boolean' ? 'bool' : typeof value;
 }
 
 // ---- RFC 7386 JSON merge patch ----

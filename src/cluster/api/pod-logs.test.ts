@@ -188,7 +188,8 @@ describe('pods/log', () => {
     writeLines(pod, 'main', 0, ['hello']);
     const stream = await api.stream(`/api/v1/namespaces/${NS}/pods/deleted-while-followed/log?follow=true`);
     expect(await stream.next()).toBe('hello');
-    await api.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'deleted-while-followed', namespace: NS });
+    // A running pod waits for its kubelet; there is none here, so the deletion is immediate.
+    await api.kubeConfig.makeApiClient(CoreV1Api).deleteNamespacedPod({ name: 'deleted-while-followed', namespace: NS, gracePeriodSeconds: 0 });
     await stream.ended;
   });
 

@@ -80,7 +80,7 @@ export function decodeBody(body: Buffer, contentType: string | undefined): unkno
   if (media === JSON_CONTENT_TYPE) return parseJson(body.toString('utf8'));
   if (YAML_CONTENT_TYPES.has(media)) return parseYaml(body.toString('utf8'));
   if (media === PROTOBUF_CONTENT_TYPE) return decodeProtobufObject(body);
-  throw unsupportedMediaType(contentType ?? '');
+  throw unsupportedMediaType();
 }
 
 /** Whether an answer in JSON is acceptable (absent Accept, wildcards, or any JSON media type). */
@@ -113,4 +113,10 @@ export function sendStatus(res: ServerResponse, error: StatusError): void {
 export function sendText(res: ServerResponse, code: number, text: string): void {
   res.writeHead(code, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** Warning headers (RFC 7234 code 299, no agent), one per distinct text, as the real server sends them. */
+export function setWarnings(res: ServerResponse, warnings: readonly string[]): void {
+  if (warnings.length === 0) return;
+  res.setHeader('Warning', [...new Set(warnings)].map((text) => `299 - ${JSON.stringify(text)}`));
 }

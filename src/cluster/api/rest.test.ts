@@ -101,11 +101,17 @@ describe('create, read, update and delete', () => {
     expect(Number(replaced.metadata?.resourceVersion)).toBeGreaterThan(Number(created.metadata?.resourceVersion));
   });
 
-  it('deletes an object, answering with it, after which a read is a 404 NotFound Status', async () => {
-    await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'delete-me' } } });
+  it('deletes an object, answering with a Success Status naming it, after which a read is a 404 NotFound Status', async () => {
+    const created = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { name: 'delete-me' } } });
     const deleted = await api.raw('/api/v1/namespaces/team-a/configmaps/delete-me', { method: 'DELETE' });
     expect(deleted.status).toBe(200);
-    expect(JSON.parse(deleted.body)).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'delete-me' } });
+    expect(JSON.parse(deleted.body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Success',
+      details: { name: 'delete-me', kind: 'configmaps', uid: created.metadata?.uid },
+    });
     const missing = await failure(core.readNamespacedConfigMap({ name: 'delete-me', namespace: 'team-a' }));
     expect(missing.code).toBe(404);
     expect(missing.status).toEqual({
@@ -155,6 +161,23 @@ describe('create, read, update and delete', () => {
   it('names an object from generateName', async () => {
     const created = await core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { generateName: 'gen-' } } });
     expect(created.metadata?.name).toMatch(/^gen-[a-z0-9]{5}$/);
+  });
+
+  it('names a generateName object before validating admission, so that a refusal carries the name', async () => {
+    const result = await failure(core.createNamespacedConfigMap({ namespace: 'team-a', body: { metadata: { generateName: 'gen-', labels: { forbidden: 'yes' } } } }));
+    expect(result.status?.details?.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    expect(result.status?.message).toBe(`configmaps "${result.status?.details?.name ?? ''}" is forbidden: the test plugin refuses it`);
+  });
+
+  it('refuses a replace of a custom resource without resourceVersion with 422, naming the plural resource', async () => {
+    await custom.createNamespacedCustomObject({ ...MPIJOB, namespace: 'team-a', body: mpiJob('conditional') });
+    const result = await failure(custom.replaceNamespacedCustomObject({ ...MPIJOB, namespace: 'team-a', name: 'conditional', body: mpiJob('conditional') }));
+    expect(result.status).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message: 'mpijobs.kubeflow.org "conditional" is invalid: metadata.resourceVersion: Invalid value: 0: must be specified for an update',
+      details: { name: 'conditional', group: 'kubeflow.org', kind: 'mpijobs', causes: [{ reason: 'FieldValueInvalid', field: 'metadata.resourceVersion' }] },
+    });
   });
 
   it('refuses a stale resourceVersion on update with 409 Conflict and the optimistic-lock message', async () => {
@@ -251,6 +274,16 @@ describe('lists', () => {
     expect(JSON.parse(tooNew.body)).toMatchObject({ reason: 'Timeout', details: { retryAfterSeconds: 1 } });
   });
 
+  it('answers an unparseable resourceVersion with 400 on a list and a 500 without reason on a watch, as the real server does', async () => {
+    const problem = 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax';
+    const list = await api.raw('/api/v1/namespaces/team-a/configmaps?resourceVersion=abc');
+    expect(list.status).toBe(400);
+    expect(JSON.parse(list.body)).toMatchObject({ reason: 'BadRequest', message: `invalid resource version: ${problem}` });
+    const watch = await api.raw('/api/v1/namespaces/team-a/configmaps?watch=true&resourceVersion=abc');
+    expect(watch.status).toBe(500);
+    expect(JSON.parse(watch.body)).toEqual({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: problem, code: 500 });
+  });
+
   it('validates list options like the real server, with 422 on ListOptions', async () => {
     const result = await api.raw('/api/v1/namespaces/paging/configmaps?resourceVersionMatch=NotOlderThan');
     expect(result.status).toBe(422);
@@ -333,16 +366,27 @@ describe('patches', () => {
     expect(patched.metadata?.generation).toBe(2);
   });
 
-  it('refuses a strategic merge patch on a custom resource with 415', async () => {
+  it('refuses a strategic merge patch on a custom resource with 415, listing the patch types it takes', async () => {
     await custom.createNamespacedCustomObject({ ...MPIJOB, namespace: 'team-b', body: mpiJob('no-smp') });
     const result = await failure(
       custom.patchNamespacedCustomObject({ ...MPIJOB, namespace: 'team-b', name: 'no-smp', body: { spec: {} } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
     );
     expect(result.code).toBe(415);
-    expect(result.status?.reason).toBe('UnsupportedMediaType');
+    expect(result.status).toMatchObject({
+      reason: 'UnsupportedMediaType',
+      message: 'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+    });
   });
 
-  it('creates with a server-side apply patch (201) and merges a second one (200)', async () => {
+  it('treats a JSON patch replace of a missing key as an add and answers one that cannot apply with the generic 422', async () => {
+    await core.createNamespacedConfigMap({ namespace: 'team-b', body: { metadata: { name: 'jp-quirks' }, data: { a: '1' } } });
+    const added = await core.patchNamespacedConfigMap({ name: 'jp-quirks', namespace: 'team-b', body: [{ op: 'replace', path: '/data/missing', value: 'x' }] });
+    expect(added.data).toEqual({ a: '1', missing: 'x' });
+    const failed = await failure(core.patchNamespacedConfigMap({ name: 'jp-quirks', namespace: 'team-b', body: [{ op: 'test', path: '/data/a', value: '2' }] }));
+    expect(failed.status).toMatchObject({ code: 422, reason: 'Invalid', message: 'the server rejected our request due to an error in our request', details: {} });
+  });
+
+  it('creates with a server-side apply patch (201), merges another manager\'s (200) and drops what a manager stops applying', async () => {
     const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'applied', namespace: 'team-b' }, data: { a: '1' } });
     const created = await api.raw('/api/v1/namespaces/team-b/configmaps/applied?fieldManager=test&force=true', {
       method: 'PATCH',
@@ -351,13 +395,19 @@ describe('patches', () => {
     });
     expect(created.status).toBe(201);
     const yaml = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  b: "2"\n';
-    const merged = await api.raw('/api/v1/namespaces/team-b/configmaps/applied?fieldManager=test', {
+    const merged = await api.raw('/api/v1/namespaces/team-b/configmaps/applied?fieldManager=other', {
       method: 'PATCH',
       headers: { 'Content-Type': PatchStrategy.ServerSideApply },
       body: yaml,
     });
     expect(merged.status).toBe(200);
     expect(JSON.parse(merged.body).data).toEqual({ a: '1', b: '2' });
+    const narrowed = await api.raw('/api/v1/namespaces/team-b/configmaps/applied?fieldManager=test', {
+      method: 'PATCH',
+      headers: { 'Content-Type': PatchStrategy.ServerSideApply },
+      body: 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n',
+    });
+    expect(JSON.parse(narrowed.body).data).toEqual({ b: '2' });
     const noManager = await api.raw('/api/v1/namespaces/team-b/configmaps/applied', { method: 'PATCH', headers: { 'Content-Type': PatchStrategy.ServerSideApply }, body: yaml });
     expect(noManager.status).toBe(422);
   });
@@ -379,8 +429,102 @@ describe('patches', () => {
   it('refuses an unknown patch media type with 415 and a patch of a missing object with 404', async () => {
     const unknown = await api.raw('/api/v1/namespaces/team-b/configmaps/precondition', { method: 'PATCH', headers: { 'Content-Type': 'text/plain' }, body: 'x' });
     expect(unknown.status).toBe(415);
+    // The built-in kinds' routes answer this themselves, in their router's words.
+    expect(JSON.parse(unknown.body)).toMatchObject({ message: '415: Unsupported Media Type', details: {} });
     const missing = await failure(core.patchNamespacedConfigMap({ name: 'nope', namespace: 'team-b', body: [{ op: 'add', path: '/data', value: {} }] }));
     expect(missing.code).toBe(404);
+  });
+});
+
+describe('unknown fields', () => {
+  const JOB_PATH = '/apis/kubeflow.org/v2beta1/namespaces/team-b/mpijobs';
+  const post = (path: string, body: unknown) => api.raw(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+
+  it('refuses unknown MPIJob fields with 400 under Strict, warns and prunes by default, and says nothing under Ignore', async () => {
+    const strict = await post(`${JOB_PATH}?fieldValidation=Strict`, { ...mpiJob('uf-strict'), spec: { mpiReplicaSpecs: {}, bogus: 1 } });
+    expect(strict.status).toBe(400);
+    expect(JSON.parse(strict.body).message).toBe('MPIJob in version "v2beta1" cannot be handled as a MPIJob: strict decoding error: unknown field "spec.bogus"');
+    const warned = await post(JOB_PATH, { ...mpiJob('uf-warn'), spec: { mpiReplicaSpecs: {}, bogus: 1, alpha: 2 } });
+    expect(warned.status).toBe(201);
+    expect(warned.headers.warning).toBe('299 - "unknown field \\"spec.alpha\\"", 299 - "unknown field \\"spec.bogus\\""');
+    expect(JSON.parse(warned.body).spec).not.toHaveProperty('bogus');
+    const ignored = await post(`${JOB_PATH}?fieldValidation=Ignore`, { ...mpiJob('uf-ignore'), spec: { mpiReplicaSpecs: {}, bogus: 1 } });
+    expect(ignored.status).toBe(201);
+    expect(ignored.headers.warning).toBeUndefined();
+  });
+
+  it('warns about and drops unknown top-level and metadata fields of a built-in kind', async () => {
+    const created = await post('/api/v1/namespaces/team-b/configmaps', { metadata: { name: 'uf-cm', foo: 1 }, data: { a: '1' }, bar: 2 });
+    expect(created.headers.warning).toBe('299 - "unknown field \\"metadata.foo\\"", 299 - "unknown field \\"bar\\""');
+    const stored = await core.readNamespacedConfigMap({ name: 'uf-cm', namespace: 'team-b' });
+    expect(stored).not.toHaveProperty('bar');
+    expect(stored.metadata).not.toHaveProperty('foo');
+  });
+
+  it('refuses a patch that leaves unknown fields under Strict with 422 on "patch", quoting what it could not decode', async () => {
+    await core.createNamespacedConfigMap({ namespace: 'team-b', body: { metadata: { name: 'uf-patch' }, data: { a: '1' } } });
+    const path = '/api/v1/namespaces/team-b/configmaps/uf-patch?fieldValidation=Strict';
+    const merge = await api.raw(path, { method: 'PATCH', headers: { 'Content-Type': PatchStrategy.MergePatch }, body: '{"foo":1}' });
+    expect(merge.status).toBe(422);
+    const message = JSON.parse(merge.body).message as string;
+    expect(message.startsWith(' "" is invalid: patch: Invalid value: "{\\"apiVersion\\":\\"v1\\",\\"data\\":{\\"a\\":\\"1\\"},\\"foo\\":1,\\"kind\\":\\"ConfigMap\\"')).toBe(true);
+    expect(message.endsWith('}}": strict decoding error: unknown field "foo"')).toBe(true);
+    const strategic = await api.raw(path, { method: 'PATCH', headers: { 'Content-Type': PatchStrategy.StrategicMergePatch }, body: '{"foo":1}' });
+    expect(JSON.parse(strategic.body).message).toBe(' "" is invalid: patch: Invalid value: "map[foo:1]": strict decoding error: unknown field "foo"');
+  });
+
+  it('answers an apply configuration with an undeclared field with a 500 that has no reason', async () => {
+    const result = await api.raw('/api/v1/namespaces/team-b/configmaps/uf-apply?fieldManager=me', {
+      method: 'PATCH',
+      headers: { 'Content-Type': PatchStrategy.ServerSideApply },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'uf-apply' }, bogus: 1 }),
+    });
+    expect(result.status).toBe(500);
+    expect(JSON.parse(result.body)).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'failed to create typed patch object (/uf-apply; /v1, Kind=ConfigMap): .bogus: field not declared in schema',
+      code: 500,
+    });
+  });
+
+  it('refuses an unknown fieldValidation value with 422 on the write options', async () => {
+    const result = await post('/api/v1/namespaces/team-b/configmaps?fieldValidation=Loud', { metadata: { name: 'uf-bad' } });
+    expect(result.status).toBe(422);
+    expect(JSON.parse(result.body).details).toMatchObject({ group: 'meta.k8s.io', kind: 'CreateOptions' });
+  });
+});
+
+describe('managed fields', () => {
+  const applyConfigMap = (manager: string, data: Record<string, string>, force = false) =>
+    api.raw(`/api/v1/namespaces/team-b/configmaps/owned?fieldManager=${manager}${force ? '&force=true' : ''}`, {
+      method: 'PATCH',
+      headers: { 'Content-Type': PatchStrategy.ServerSideApply },
+      body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'owned' }, data }),
+    });
+
+  it('records a write under the User-Agent\'s product and an apply under its field manager', async () => {
+    const created = await api.raw('/api/v1/namespaces/team-b/configmaps', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'kubectl/v1.32.4 (linux/amd64) kubernetes/abc' },
+      body: JSON.stringify({ metadata: { name: 'by-agent' }, data: { a: '1' } }),
+    });
+    expect(JSON.parse(created.body).metadata.managedFields).toEqual([
+      { manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: expect.stringMatching(/Z$/), fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { '.': {}, 'f:a': {} } } },
+    ]);
+  });
+
+  it('refuses an apply that changes another manager\'s field with 409 unless forced', async () => {
+    expect((await applyConfigMap('first', { k: 'a' })).status).toBe(201);
+    const refused = await applyConfigMap('second', { k: 'b' });
+    expect(refused.status).toBe(409);
+    expect(JSON.parse(refused.body)).toMatchObject({ reason: 'Conflict', message: 'Apply failed with 1 conflict: conflict with "first": .data.k' });
+    const forced = await applyConfigMap('second', { k: 'b' }, true);
+    expect(forced.status).toBe(200);
+    const entries = JSON.parse(forced.body).metadata.managedFields as Array<{ manager: string; operation: string }>;
+    expect(entries.map((entry) => [entry.manager, entry.operation])).toEqual([['second', 'Apply']]);
   });
 });
 
@@ -521,13 +665,46 @@ describe('deletion', () => {
     expect(orphan.metadata?.ownerReferences).toBeUndefined();
   });
 
-  it('holds an object with finalizers (202, deletionTimestamp) until they are removed', async () => {
+  it('holds an object with finalizers (200 with the object, deletionTimestamp) until they are removed', async () => {
     await core.createNamespacedConfigMap({ namespace: 'cascade', body: { metadata: { name: 'finalized', finalizers: ['example.com/hold'] } } });
     const held = await api.raw('/api/v1/namespaces/cascade/configmaps/finalized', { method: 'DELETE' });
-    expect(held.status).toBe(202);
+    expect(held.status).toBe(200);
     expect(JSON.parse(held.body).metadata.deletionTimestamp).toBeDefined();
     await core.patchNamespacedConfigMap({ name: 'finalized', namespace: 'cascade', body: [{ op: 'remove', path: '/metadata/finalizers' }] });
     expect((await failure(core.readNamespacedConfigMap({ name: 'finalized', namespace: 'cascade' }))).code).toBe(404);
+  });
+
+  it('answers a pod delete with the pod: a bound pod keeps its grace period for the kubelet, an unbound one goes at once', async () => {
+    await core.createNamespacedPod({ namespace: 'cascade', body: { metadata: { name: 'bound' }, spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'i' }] } } });
+    const marked = await core.deleteNamespacedPod({ name: 'bound', namespace: 'cascade' });
+    expect(marked.metadata?.deletionGracePeriodSeconds).toBe(30);
+    expect(marked.metadata?.deletionTimestamp).toBeDefined();
+    expect((await core.readNamespacedPod({ name: 'bound', namespace: 'cascade' })).metadata?.deletionTimestamp).toBeDefined();
+    await core.deleteNamespacedPod({ name: 'bound', namespace: 'cascade', gracePeriodSeconds: 0 });
+    expect((await failure(core.readNamespacedPod({ name: 'bound', namespace: 'cascade' }))).code).toBe(404);
+    await core.createNamespacedPod({ namespace: 'cascade', body: { metadata: { name: 'unbound' }, spec: { containers: [{ name: 'c', image: 'i' }] } } });
+    const gone = await core.deleteNamespacedPod({ name: 'unbound', namespace: 'cascade' });
+    expect(gone.metadata?.deletionGracePeriodSeconds).toBe(0);
+    expect((await failure(core.readNamespacedPod({ name: 'unbound', namespace: 'cascade' }))).code).toBe(404);
+  });
+
+  it('answers a foreground delete with the owner marked by the foregroundDeletion finalizer', async () => {
+    await custom.createNamespacedCustomObject({ ...MPIJOB, namespace: 'cascade', body: mpiJob('foreground') });
+    const answer = (await custom.deleteNamespacedCustomObject({ ...MPIJOB, namespace: 'cascade', name: 'foreground', body: { propagationPolicy: 'Foreground' } })) as {
+      kind: string;
+      metadata: { finalizers?: string[]; deletionTimestamp?: string };
+    };
+    expect(answer.kind).toBe('MPIJob');
+    expect(answer.metadata.finalizers).toEqual(['foregroundDeletion']);
+    expect(answer.metadata.deletionTimestamp).toBeDefined();
+    expect((await failure(custom.getNamespacedCustomObject({ ...MPIJOB, namespace: 'cascade', name: 'foreground' }))).code).toBe(404);
+  });
+
+  it('orphans a Job\'s pods when the delete names no policy, with the real server\'s warning', async () => {
+    await batch.createNamespacedJob({ namespace: 'cascade', body: { metadata: { name: 'old-style' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'i' }] } } } } });
+    const result = await api.raw('/apis/batch/v1/namespaces/cascade/jobs/old-style', { method: 'DELETE', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    expect(JSON.parse(result.body).metadata.finalizers).toEqual(['orphan']);
+    expect(result.headers.warning).toContain('child pods are preserved by default when jobs are deleted');
   });
 
   it('checks delete preconditions', async () => {

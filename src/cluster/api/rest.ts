@@ -15,13 +15,39 @@ import {
   versionInfo,
   wantsAggregatedDiscovery,
 } from './discovery.ts';
-import { deleteNamespace, deleteObject, finishDeletion, PROPAGATION_POLICIES, type PropagationPolicy } from './gc.ts';
+import {
+  applyUndeclaredFieldError,
+  customResourceSchema,
+  dropUnknownFields,
+  FIELD_VALIDATION,
+  goFormat,
+  goJson,
+  parseFieldValidation,
+  strictBodyError,
+  strictPatchError,
+  unknownFieldWarnings,
+  type FieldValidation,
+  type WriteOptionsKind,
+} from './field-validation.ts';
+import { defaultPropagationPolicy, deleteNamespace, deleteObject, deletionComplete, finishDeletion, PROPAGATION_POLICIES, type PropagationPolicy } from './gc.ts';
 import { cloneJson } from './json.ts';
 import { openApiV3Document, openApiV3Root } from './openapi.ts';
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, patchTypeOf } from './patch.ts';
+import {
+  builtInFieldType,
+  managerName,
+  recordApply,
+  recordUpdate,
+  schemaFieldType,
+  withManagedFields,
+  type FieldType,
+  type ManagedFieldsEntry,
+  type TrackingScope,
+  type WriteTracking,
+} from './managed-fields.ts';
+import { acceptedPatchTypes, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, patchTypeOf } from './patch.ts';
 import { servePodLogs } from './pod-logs.ts';
 import type { ReviewHandler } from './reviews.ts';
-import { acceptsJson, decodeBody, mediaTypeOf, notAcceptable, parseYaml, readBody, sendJson, sendText } from './request.ts';
+import { acceptsJson, decodeBody, mediaTypeOf, notAcceptable, parseYaml, readBody, sendJson, sendText, setWarnings } from './request.ts';
 import { findResource, groupVersion, type ResourceInfo } from './resources.ts';
 import { objectFilter, type ObjectFilter } from './selectors.ts';
 import {
@@ -35,7 +61,10 @@ import {
   pathNotFound,
   StatusError,
   STATUS_REASON,
+  successStatus,
   unsupportedMediaType,
+  unknownError,
+  unsupportedMediaTypeByRoute,
   type StatusCause,
 } from './status.ts';
 import type { Store } from './storage.ts';
@@ -67,7 +96,14 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/livez', 
 
 const HEALTH_PATHS = new Set(['/healthz', '/livez', '/readyz']);
 const DRY_RUN_ALL = 'All';
-const FIELD_VALIDATION_VALUES = new Set(['', 'Ignore', 'Warn', 'Strict']);
+/**
+ * Kinds whose registry answers an immediate DELETE with the deleted object (ReturnDeletedObject);
+ * every other kind answers with a Success Status naming it.
+ */
+const KINDS_ANSWERING_DELETE_WITH_OBJECT = new Set(['/pods', '/services', '/resourcequotas']);
+/** The warning a batch/v1 Job delete without a policy gets: its pods are kept. */
+const JOB_ORPHAN_WARNING =
+  'child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning';
 const RESOURCE_VERSION_MATCH = { notOlderThan: 'NotOlderThan', exact: 'Exact' } as const;
 
 interface ResourceRoute {
@@ -81,6 +117,24 @@ interface ResourceRoute {
 interface WriteContext {
   user: UserInfo;
   dryRun: boolean;
+  fieldValidation: FieldValidation;
+  /** Who the write's fields are recorded under (managedFields). */
+  manager: string;
+  /** `Warning` headers for the answer. */
+  warnings: string[];
+  /** RFC 3339 time of the write, for managedFields. */
+  now: string;
+}
+
+/** How a write's managedFields come about: tracked as an update, or already worked out by an apply. */
+type FieldTracking = { kind: 'update' } | { kind: 'applied'; managedFields: ManagedFieldsEntry[] };
+const TRACK_UPDATE: FieldTracking = { kind: 'update' };
+
+/** What every verb handler needs to know about the request besides its route. */
+interface RequestContext {
+  query: URLSearchParams;
+  user: UserInfo;
+  userAgent: string | undefined;
 }
 
 interface ContinueToken {
@@ -98,12 +152,6 @@ function parseDryRun(values: string[]): boolean {
   return values.length > 0;
 }
 
-/** Strict, Warn and Ignore are accepted; unknown or duplicate fields are not reported (stored as sent). */
-function checkFieldValidation(query: URLSearchParams): void {
-  const value = query.get('fieldValidation');
-  if (value !== null && !FIELD_VALIDATION_VALUES.has(value)) throw badRequest(`invalid fieldValidation directive: ${value}`);
-}
-
 function parseQueryBool(query: URLSearchParams, name: string): boolean | undefined {
   const text = query.get(name);
   if (text === null) return undefined;
@@ -119,11 +167,16 @@ function parseQueryInt(query: URLSearchParams, name: string): number | undefined
   return Number(text);
 }
 
-/** undefined when unset, otherwise the number; 400 when it is not one of ours. */
-function parseResourceVersion(text: string | null): number | undefined {
+/**
+ * undefined when unset, otherwise the number. One that is not a number is refused as the real
+ * server refuses it: 400 from a list, a 500 without reason from a watch (its storage layer
+ * reports the parse error as is).
+ */
+function parseResourceVersion(text: string | null, verb: 'list' | 'watch'): number | undefined {
   if (text === null || text === '') return undefined;
-  if (!/^\d+$/.test(text)) throw badRequest(`invalid resource version: ${JSON.stringify(text)}`);
-  return Number(text);
+  if (/^\d+$/.test(text)) return Number(text);
+  const problem = `resourceVersion: Invalid value: ${JSON.stringify(text)}: strconv.ParseUint: parsing ${JSON.stringify(text)}: invalid syntax`;
+  throw verb === 'list' ? badRequest(`invalid resource version: ${problem}`) : unknownError(500, problem);
 }
 
 function tooLargeResourceVersion(requested: number, current: number): StatusError {
@@ -263,23 +316,68 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     return object;
   }
 
-  function createObject(route: ResourceRoute, body: unknown, context: WriteContext): KubeObject {
+  function fieldTypeOf(info: ResourceInfo): FieldType {
+    const schema = customResourceSchema(info);
+    return schema ? schemaFieldType(schema) : builtInFieldType();
+  }
+
+  function trackingScope(info: ResourceInfo, subresource: ResourceRoute['subresource']): TrackingScope {
+    if (subresource === 'status') return 'status';
+    return info.subresources.includes('status') && info.resource !== 'nodes' ? 'main-without-status' : 'main';
+  }
+
+  function tracking(info: ResourceInfo, subresource: ResourceRoute['subresource'], context: WriteContext): WriteTracking {
+    return {
+      manager: context.manager,
+      apiVersion: groupVersion(info),
+      ...(subresource === 'status' ? { subresource } : {}),
+      scope: trackingScope(info, subresource),
+      type: fieldTypeOf(info),
+      now: context.now,
+    };
+  }
+
+  /**
+   * The decoder's part: unknown fields dropped (and warned about or refused as `fieldValidation`
+   * says), a custom resource's schema defaults applied.
+   */
+  function decodeFields(info: ResourceInfo, object: KubeObject, context: WriteContext, strictError: (unknown: string[]) => StatusError): KubeObject {
+    const decoded = dropUnknownFields(info, object);
+    if (decoded.unknown.length > 0 && context.fieldValidation === FIELD_VALIDATION.strict) throw strictError(decoded.unknown);
+    if (context.fieldValidation === FIELD_VALIDATION.warn) context.warnings.push(...unknownFieldWarnings(decoded.unknown));
+    return decoded.object;
+  }
+
+  function createObject(route: ResourceRoute, body: unknown, context: WriteContext, fields: FieldTracking = TRACK_UPDATE): KubeObject {
     const { info } = route;
-    const object = cloneJson(asObject(info, body));
+    let object = cloneJson(asObject(info, body));
+    if (fields.kind === 'update') object = decodeFields(info, object, context, (unknown) => strictBodyError(info, unknown));
     placeInNamespace(info, object, route.namespace);
     for (const key of SERVER_OWNED_METADATA) delete object.metadata[key];
     resetStatusOnCreate(info, object);
     if (info.namespaced) requireNamespace(route.namespace ?? '');
-    let admitted = admit('mutate', 'CREATE', { info }, object, undefined, context) ?? object;
+    // Fields are owned as the client sent them: what mutating admission adds is nobody's.
+    const managedFields = fields.kind === 'applied' ? fields.managedFields : recordUpdate(undefined, object, tracking(info, undefined, context));
+    let admitted = admit('mutate', 'CREATE', { info }, withManagedFields(object, managedFields), undefined, context) ?? object;
     admitted = cloneJson(admitted);
     placeInNamespace(info, admitted, route.namespace);
+    // The name is generated before validation, so that refusals (quota...) can name the object.
+    const { name, generateName } = admitted.metadata;
+    if (!name && generateName) admitted.metadata.name = store.generateName(info, admitted.metadata.namespace, generateName);
     validateObjectMeta(info, admitted, { checkName: true });
+    admitted = withManagedFields(admitted, managedFields);
     admit('validate', 'CREATE', { info }, admitted, undefined, context);
     return store.create(info, admitted, { dryRun: context.dryRun });
   }
 
   /** The common path of PUT and PATCH, on the main resource or on /status. */
-  function updateObject(route: ResourceRoute, old: KubeObject, candidateBody: unknown, context: WriteContext): { object: KubeObject; code: number } {
+  function updateObject(
+    route: ResourceRoute,
+    old: KubeObject,
+    candidateBody: unknown,
+    context: WriteContext,
+    fields: FieldTracking = TRACK_UPDATE,
+  ): { object: KubeObject; code: number } {
     const { info } = route;
     const name = route.name ?? '';
     const candidate = cloneJson(asObject(info, candidateBody));
@@ -305,18 +403,20 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
         else next.status = cloneJson(old.status);
       }
     }
-    delete next.metadata.managedFields;
     delete next.metadata.selfLink;
+    // Fields are owned as the client sent them: what mutating admission adds is nobody's.
+    const managedFields = fields.kind === 'applied' ? fields.managedFields : recordUpdate(old, next, tracking(info, route.subresource, context));
+    next = withManagedFields(next, managedFields);
     const admissionRoute = { info, ...(route.subresource === 'status' ? { subresource: 'status' as const } : {}) };
     let admitted = admit('mutate', 'UPDATE', admissionRoute, next, old, context) ?? next;
     admitted = cloneJson(admitted);
     admitted.metadata.name = name;
     placeInNamespace(info, admitted, route.namespace);
     validateObjectMeta(info, admitted, { checkName: false });
+    admitted = withManagedFields(admitted, managedFields);
     admit('validate', 'UPDATE', admissionRoute, admitted, old, context);
     const stored = store.update(info, admitted, { dryRun: context.dryRun });
-    const finalizersGone = (stored.metadata.finalizers ?? []).length === 0;
-    if (old.metadata.deletionTimestamp !== undefined && finalizersGone && !context.dryRun) {
+    if (old.metadata.deletionTimestamp !== undefined && deletionComplete(stored) && !context.dryRun) {
       return { object: finishDeletion(store, info, stored), code: 200 };
     }
     return { object: stored, code: 200 };
@@ -328,7 +428,7 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     const { info } = route;
     const filter = objectFilter(info, { labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined });
     const rvText = query.get('resourceVersion');
-    const requested = parseResourceVersion(rvText);
+    const requested = parseResourceVersion(rvText, 'list');
     const match = query.get('resourceVersionMatch') ?? '';
     const continueText = query.get('continue') ?? '';
     const limitValue = parseQueryInt(query, 'limit');
@@ -409,7 +509,7 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       labelSelector: query.get('labelSelector') ?? undefined,
       fieldSelector: query.get('fieldSelector') ?? undefined,
     });
-    const start = parseResourceVersion(query.get('resourceVersion'));
+    const start = parseResourceVersion(query.get('resourceVersion'), 'watch');
     const sendInitialEvents = parseQueryBool(query, 'sendInitialEvents');
     const allowBookmarks = parseQueryBool(query, 'allowWatchBookmarks') ?? false;
     const match = query.get('resourceVersionMatch') ?? '';
@@ -450,43 +550,57 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     return decodeBody(body, req.headers['content-type']);
   }
 
-  function writeContext(query: URLSearchParams, user: UserInfo, bodyDryRun: string[] = []): WriteContext {
-    checkFieldValidation(query);
-    return { user, dryRun: parseDryRun([...query.getAll('dryRun'), ...bodyDryRun]) };
+  function writeContext(request: RequestContext, optionsKind: WriteOptionsKind | 'DeleteOptions', bodyDryRun: string[] = []): WriteContext {
+    const { query } = request;
+    return {
+      user: request.user,
+      dryRun: parseDryRun([...query.getAll('dryRun'), ...bodyDryRun]),
+      fieldValidation: optionsKind === 'DeleteOptions' ? FIELD_VALIDATION.ignore : parseFieldValidation(query, optionsKind),
+      manager: managerName(query.get('fieldManager'), request.userAgent),
+      warnings: [],
+      now: new Date(Math.floor(options.now() / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    };
   }
 
-  async function patchObject(req: IncomingMessage, route: ResourceRoute, query: URLSearchParams, user: UserInfo): Promise<{ object: KubeObject; code: number }> {
+  /** Server-side apply: the configuration is merged in and its fields owned (managedFields). */
+  function applyObject(route: ResourceRoute, raw: string, query: URLSearchParams, context: WriteContext): { object: KubeObject; code: number } {
+    const { info } = route;
+    if (!query.get('fieldManager')) {
+      throw invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: CAUSE.required, message: 'Required value: is required for apply patch', field: 'fieldManager' }]);
+    }
+    const config = asObject(info, parseYaml(raw));
+    const undeclared = dropUnknownFields(info, config).unknown;
+    if (undeclared.length > 0) throw applyUndeclaredFieldError(info, config, undeclared);
+    const given = config.metadata.name;
+    if (given !== undefined && given !== '' && given !== route.name) {
+      throw badRequest(`the name of the object (${given}) does not match the name on the URL (${route.name ?? ''})`);
+    }
+    const force = parseQueryBool(query, 'force') ?? false;
+    const old = store.get(info, route.namespace, route.name ?? '');
+    if (!old && route.subresource) throw notFound(info, route.name ?? '');
+    const applied = recordApply(old, config, { ...tracking(info, route.subresource, context), force });
+    const fields: FieldTracking = { kind: 'applied', managedFields: applied.managedFields };
+    if (!old) {
+      const object = applied.object;
+      object.metadata.name = route.name;
+      return { object: createObject(route, object, context, fields), code: 201 };
+    }
+    return updateObject(route, old, applied.object, context, fields);
+  }
+
+  async function patchObject(req: IncomingMessage, route: ResourceRoute, request: RequestContext): Promise<{ object: KubeObject; code: number; context: WriteContext }> {
     const { info } = route;
     const contentType = req.headers['content-type'] ?? '';
     const patchType = patchTypeOf(mediaTypeOf(contentType));
     if (!patchType || (patchType === 'strategic' && info.custom)) {
       // Drain the body so the connection stays usable.
       req.resume();
-      throw unsupportedMediaType(contentType);
+      // Built-in kinds' routes only take patch types; custom resources' handler lists its own.
+      throw info.custom ? unsupportedMediaType(acceptedPatchTypes(true)) : unsupportedMediaTypeByRoute();
     }
     const raw = (await readBody(req, options.maxBodyBytes)).toString('utf8');
-    const context = writeContext(query, user);
-    if (patchType === 'apply') {
-      if (!query.get('fieldManager')) {
-        throw invalid('PatchOptions', 'meta.k8s.io', '', [{ reason: CAUSE.required, message: 'Required value: is required for apply patch', field: 'fieldManager' }]);
-      }
-      const applied = asObject(info, parseYaml(raw));
-      const old = store.get(info, route.namespace, route.name ?? '');
-      if (!old) {
-        if (route.subresource) throw notFound(info, route.name ?? '');
-        const object = cloneJson(applied);
-        const given = object.metadata.name;
-        if (given !== undefined && given !== '' && given !== route.name) {
-          throw badRequest(`the name of the object (${given}) does not match the name on the URL (${route.name ?? ''})`);
-        }
-        object.metadata.name = route.name;
-        return { object: createObject(route, object, context), code: 201 };
-      }
-      // Server-side apply without field ownership: the applied configuration is merged into the
-      // live object (no conflicts, nothing removed that the manifest merely omits).
-      const merged = info.custom ? applyMergePatch(old, applied) : applyStrategicMergePatch(old as Record<string, unknown>, applied);
-      return updateObject(route, old, merged, context);
-    }
+    const context = writeContext(request, 'PatchOptions');
+    if (patchType === 'apply') return { ...applyObject(route, raw, request.query, context), context };
     const old = getOr404(route);
     let patch: unknown;
     try {
@@ -500,31 +614,53 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     if (!isRecord(patched) || !isRecord(patched.metadata)) {
       throw new StatusError(422, STATUS_REASON.invalid, `the patched ${info.kind} is not an object with metadata`);
     }
-    return updateObject(route, old, patched, context);
+    const decoded = decodeFields(info, patched as KubeObject, context, (unknown) =>
+      strictPatchError(patchType === 'strategic' ? goFormat(patch) : goJson(patched), unknown),
+    );
+    return { ...updateObject(route, old, decoded, context), context };
   }
 
   interface DeleteSettings {
-    policy: PropagationPolicy;
+    /** undefined: the object's own or the kind's default policy. */
+    policy: PropagationPolicy | undefined;
+    /** `orphanDependents` as sent (deprecated, but it still decides 202 versus 200). */
+    orphanDependents: boolean | undefined;
+    gracePeriodSeconds: number | undefined;
+    /** Whether the request carried DeleteOptions at all. */
+    hasBody: boolean;
     context: WriteContext;
     preconditions: { uid?: string; resourceVersion?: string };
   }
 
-  async function deleteSettings(req: IncomingMessage, query: URLSearchParams, user: UserInfo): Promise<DeleteSettings> {
+  function optionalInteger(value: unknown, name: string): number | undefined {
+    if (value === undefined || value === null || value === '') return undefined;
+    const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
+    if (typeof number !== 'number' || !Number.isInteger(number)) throw badRequest(`invalid value for ${name}: ${JSON.stringify(value)} is not an integer`);
+    return number;
+  }
+
+  async function deleteSettings(req: IncomingMessage, request: RequestContext): Promise<DeleteSettings> {
+    const { query } = request;
     const raw = await readBody(req, options.maxBodyBytes);
     const body = raw.length > 0 ? decodeBody(raw, req.headers['content-type']) : {};
     if (!isRecord(body)) throw badRequest('the body of a delete request must be a DeleteOptions object');
-    const orphan = body.orphanDependents === true || query.get('orphanDependents') === 'true';
-    const policyText = (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined) ?? query.get('propagationPolicy') ?? (orphan ? 'Orphan' : 'Background');
-    if (!(PROPAGATION_POLICIES as readonly string[]).includes(policyText)) {
+    const orphanText = typeof body.orphanDependents === 'boolean' ? String(body.orphanDependents) : query.get('orphanDependents');
+    const orphanDependents = orphanText === null ? undefined : orphanText === 'true';
+    const policyText = (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : undefined) ?? query.get('propagationPolicy') ?? undefined;
+    if (policyText !== undefined && !(PROPAGATION_POLICIES as readonly string[]).includes(policyText)) {
       throw invalid('DeleteOptions', 'meta.k8s.io', '', [
         { reason: CAUSE.notSupported, message: `Unsupported value: ${JSON.stringify(policyText)}: supported values: "Foreground", "Background", "Orphan"`, field: 'propagationPolicy' },
       ]);
     }
+    const policy = (policyText as PropagationPolicy | undefined) ?? (orphanDependents === undefined ? undefined : orphanDependents ? 'Orphan' : 'Background');
     const bodyDryRun = Array.isArray(body.dryRun) ? body.dryRun.map(String) : [];
     const preconditions = isRecord(body.preconditions) ? body.preconditions : {};
     return {
-      policy: policyText as PropagationPolicy,
-      context: writeContext(query, user, bodyDryRun),
+      policy,
+      orphanDependents,
+      gracePeriodSeconds: optionalInteger(body.gracePeriodSeconds ?? query.get('gracePeriodSeconds'), 'gracePeriodSeconds'),
+      hasBody: raw.length > 0,
+      context: writeContext(request, 'DeleteOptions', bodyDryRun),
       preconditions: {
         ...(typeof preconditions.uid === 'string' ? { uid: preconditions.uid } : {}),
         ...(typeof preconditions.resourceVersion === 'string' ? { resourceVersion: preconditions.resourceVersion } : {}),
@@ -532,7 +668,7 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     };
   }
 
-  function deleteOne(info: ResourceInfo, object: KubeObject, settings: DeleteSettings): { object: KubeObject; code: number } {
+  function deleteOne(info: ResourceInfo, object: KubeObject, settings: DeleteSettings): { object: KubeObject; removed: boolean } {
     const name = object.metadata.name ?? '';
     const { uid, resourceVersion } = settings.preconditions;
     if (uid !== undefined && uid !== object.metadata.uid) {
@@ -543,11 +679,23 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     }
     admit('validate', 'DELETE', { info }, undefined, object, settings.context);
     if (info.resource === 'namespaces' && info.group === '') {
-      return { object: deleteNamespace(store, object, { dryRun: settings.context.dryRun }), code: 200 };
+      return { object: deleteNamespace(store, object, { dryRun: settings.context.dryRun }), removed: false };
     }
-    const outcome = deleteObject(store, { info, object }, { policy: settings.policy, dryRun: settings.context.dryRun });
-    // 202 Accepted: finalizers keep the object until its controllers are done with it.
-    return { object: outcome.object, code: outcome.removed ? 200 : 202 };
+    if (settings.policy === undefined && settings.hasBody && defaultPropagationPolicy(info) === 'Orphan' && (object.metadata.finalizers ?? []).length === 0) {
+      settings.context.warnings.push(JOB_ORPHAN_WARNING);
+    }
+    return deleteObject(store, { info, object }, { policy: settings.policy, gracePeriodSeconds: settings.gracePeriodSeconds, dryRun: settings.context.dryRun });
+  }
+
+  /** A single DELETE's answer: the deleted object, or a Success Status for kinds whose registry does not return it. */
+  function deleteAnswer(info: ResourceInfo, outcome: { object: KubeObject; removed: boolean }, settings: DeleteSettings): { body: unknown; code: number } {
+    // Only the deprecated orphanDependents=false on a deletion still in progress is 202.
+    const code = !outcome.removed && settings.orphanDependents === false ? 202 : 200;
+    if (!outcome.removed || KINDS_ANSWERING_DELETE_WITH_OBJECT.has(`${info.group}/${info.resource}`) || (info.group === '' && info.resource === 'namespaces')) {
+      return { body: outcome.object, code };
+    }
+    const { name, uid } = outcome.object.metadata;
+    return { body: successStatus({ name, group: info.group || undefined, kind: info.resource, uid }), code };
   }
 
   // ---- routing ----
@@ -578,7 +726,26 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
     if (!info.verbs.includes(verb)) throw methodNotAllowed();
   }
 
-  async function handleResource(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams, user: UserInfo): Promise<void> {
+  /**
+   * Custom resources allow no unconditional update: a PUT must carry the resourceVersion it
+   * read. The real server reports it on the plural resource, not the Kind.
+   */
+  function requireResourceVersionIfConditional(info: ResourceInfo, object: KubeObject, name: string): void {
+    const version = object.metadata.resourceVersion;
+    if (!info.custom || (version !== undefined && version !== '' && version !== '0')) return;
+    throw invalid(info.resource, info.group, name, [
+      { reason: CAUSE.invalid, message: 'Invalid value: 0: must be specified for an update', field: 'metadata.resourceVersion' },
+    ]);
+  }
+
+  /** Sends a write's answer with the warnings the write collected. */
+  function answer(res: ServerResponse, code: number, body: unknown, context: WriteContext): void {
+    setWarnings(res, context.warnings);
+    sendJson(res, code, body);
+  }
+
+  async function handleResource(req: IncomingMessage, res: ServerResponse, route: ResourceRoute, request: RequestContext): Promise<void> {
+    const { query, user } = request;
     const method = req.method ?? 'GET';
     const accept = req.headers.accept;
     const { info } = route;
@@ -609,20 +776,21 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
             return;
           }
           const body = await readObjectBody(req);
-          const context = writeContext(query, user);
-          sendJson(res, 201, createObject(route, body, context));
+          const context = writeContext(request, 'CreateOptions');
+          answer(res, 201, createObject(route, body, context), context);
           return;
         }
         case 'DELETE': {
           requireVerb(info, 'deletecollection');
           if (info.namespaced && route.namespace === undefined) throw methodNotAllowed();
-          const settings = await deleteSettings(req, query, user);
+          const settings = await deleteSettings(req, request);
           const filter = objectFilter(info, { labelSelector: query.get('labelSelector') ?? undefined, fieldSelector: query.get('fieldSelector') ?? undefined });
           const items: KubeObject[] = [];
           for (const object of store.list(info, route.namespace)) {
             if (!filter.matches(object) || !store.get(info, route.namespace, object.metadata.name ?? '')) continue;
             items.push(deleteOne(info, object, settings).object);
           }
+          setWarnings(res, settings.context.warnings);
           sendJson(res, 200, {
             kind: info.listKind,
             apiVersion: groupVersion(info),
@@ -647,23 +815,26 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
       case 'PUT': {
         requireVerb(info, 'update');
         const body = await readObjectBody(req);
-        const context = writeContext(query, user);
-        const result = updateObject(route, getOr404(route), body, context);
-        sendJson(res, result.code, result.object);
+        const context = writeContext(request, 'UpdateOptions');
+        const object = decodeFields(info, asObject(info, body), context, (unknown) => strictBodyError(info, unknown));
+        const old = getOr404(route);
+        requireResourceVersionIfConditional(info, object, route.name ?? '');
+        const result = updateObject(route, old, object, context);
+        answer(res, result.code, result.object, context);
         return;
       }
       case 'PATCH': {
         requireVerb(info, 'patch');
-        const result = await patchObject(req, route, query, user);
-        sendJson(res, result.code, result.object);
+        const result = await patchObject(req, route, request);
+        answer(res, result.code, result.object, result.context);
         return;
       }
       case 'DELETE': {
         if (route.subresource) throw methodNotAllowed();
         requireVerb(info, 'delete');
-        const settings = await deleteSettings(req, query, user);
-        const result = deleteOne(info, getOr404(route), settings);
-        sendJson(res, result.code, result.object);
+        const settings = await deleteSettings(req, request);
+        const result = deleteAnswer(info, deleteOne(info, getOr404(route), settings), settings);
+        answer(res, result.code, result.body, settings.context);
         return;
       }
       default:
@@ -750,7 +921,7 @@ export function createRestHandler(options: RestHandlerOptions): RestHandler {
         rest = segments.slice(3);
       }
       const route = resolveResource(group, version, rest);
-      await handleResource(req, res, route, url.searchParams, user);
+      await handleResource(req, res, route, { query: url.searchParams, user, userAgent: req.headers['user-agent'] });
     },
   };
 }

@@ -60,7 +60,8 @@ export class StatusError extends Error {
       metadata: {},
       status: 'Failure',
       message,
-      reason,
+      // A plain error (reason StatusReasonUnknown) is answered without the field.
+      ...(reason ? { reason } : {}),
       ...(details && Object.keys(details).length > 0 ? { details: stripEmpty(details) } : {}),
       code,
     };
@@ -161,8 +162,47 @@ export function methodNotAllowed(message = 'the server does not allow this metho
   return new StatusError(405, STATUS_REASON.methodNotAllowed, message);
 }
 
-export function unsupportedMediaType(contentType: string): StatusError {
-  return new StatusError(415, STATUS_REASON.unsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got ${contentType})`);
+/** The body media types the real server decodes for create and update. */
+export const BODY_MEDIA_TYPES: readonly string[] = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/** 415 for a body whose Content-Type is not among `accepted` (negotiation.NewUnsupportedMediaTypeError). */
+export function unsupportedMediaType(accepted: readonly string[] = BODY_MEDIA_TYPES): StatusError {
+  return new StatusError(415, STATUS_REASON.unsupportedMediaType, `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
+}
+
+/**
+ * 415 as the real server's router answers a PATCH of a built-in kind whose Content-Type is no
+ * patch type at all: the routing library's own text and an empty `details`.
+ */
+export function unsupportedMediaTypeByRoute(): StatusError {
+  return withEmptyDetails(new StatusError(415, STATUS_REASON.unsupportedMediaType, '415: Unsupported Media Type'));
+}
+
+/**
+ * 422 for a JSON patch that cannot be applied (a failing `test`, a missing path): the real
+ * server answers with a generic message and keeps the library's reason to itself.
+ */
+export function patchNotApplicable(): StatusError {
+  return withEmptyDetails(new StatusError(422, STATUS_REASON.invalid, 'the server rejected our request due to an error in our request'));
+}
+
+/** Some real answers carry `details: {}` rather than no details at all. */
+function withEmptyDetails(error: StatusError): StatusError {
+  error.body.details = {};
+  return error;
+}
+
+/** Cause type of a server-side apply conflict. */
+export const CAUSE_FIELD_MANAGER_CONFLICT = 'FieldManagerConflict';
+
+/** 409 for a server-side apply that would change fields other managers own (errors.NewApplyConflict). */
+export function applyConflict(message: string, causes: StatusCause[]): StatusError {
+  return new StatusError(409, STATUS_REASON.conflict, message, { causes });
+}
+
+/** An error the real server answers with no reason at all (a plain Go error turned into a Status). */
+export function unknownError(code: number, message: string): StatusError {
+  return new StatusError(code, '', message);
 }
 
 export function requestEntityTooLarge(limitBytes: number): StatusError {
@@ -181,6 +221,9 @@ export function timeout(message: string, retryAfterSeconds?: number): StatusErro
   return new StatusError(504, STATUS_REASON.timeout, message, retryAfterSeconds ? { retryAfterSeconds } : undefined);
 }
 
-export function successStatus(details: StatusDetails): StatusBody {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: stripEmpty(details), code: 200 };
+/** A Success Status as the real server answers an immediate delete: no code, no message. */
+export type SuccessStatusBody = Omit<StatusBody, 'code' | 'status'> & { status: 'Success' };
+
+export function successStatus(details: StatusDetails): SuccessStatusBody {
+  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: stripEmpty(details) };
 }

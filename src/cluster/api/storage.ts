@@ -46,6 +46,17 @@ export interface WriteOptions {
   dryRun?: boolean;
 }
 
+export interface BeginDeletionOptions extends WriteOptions {
+  /**
+   * Seconds until the deletion is due (pods' graceful deletion): deletionTimestamp is set that
+   * far ahead. On an object already being deleted, a shorter period moves deletionTimestamp
+   * earlier by the difference; a longer one changes nothing. Default 0.
+   */
+  gracePeriodSeconds?: number;
+  /** The finalizers to store with the mark (the garbage collector's `orphan`...); default unchanged. */
+  finalizers?: readonly string[];
+}
+
 export interface StoredRef {
   info: ResourceInfo;
   object: KubeObject;
@@ -66,10 +77,17 @@ export interface Store extends InternalStore {
    */
   update(info: ResourceInfo, object: KubeObject, options?: WriteOptions): KubeObject;
   /**
-   * Starts a deletion that finalizers hold up: sets metadata.deletionTimestamp (now) and
-   * deletionGracePeriodSeconds 0, a MODIFIED. Returns the stored object as it is if already set.
+   * Marks an object as being deleted (a MODIFIED): metadata.deletionTimestamp (now plus the grace
+   * period), deletionGracePeriodSeconds, the finalizers given, and generation + 1 for kinds that
+   * keep one, as the real server does on the first mark. Returns the stored object unchanged
+   * when there is nothing to change.
    */
-  beginDeletion(info: ResourceInfo, namespace: string | undefined, name: string, options?: WriteOptions): KubeObject;
+  beginDeletion(info: ResourceInfo, namespace: string | undefined, name: string, options?: BeginDeletionOptions): KubeObject;
+  /**
+   * A free name from `generateName` (prefix plus five random characters). The real server names
+   * an object before validating admission runs, so refusals can carry the name.
+   */
+  generateName(info: ResourceInfo, namespace: string | undefined, prefix: string): string;
   /** Removes an object for good; the DELETED event carries a new resourceVersion. Throws 404. */
   remove(info: ResourceInfo, namespace: string | undefined, name: string, options?: WriteOptions): KubeObject;
   getByUid(uid: string): StoredRef | undefined;
@@ -278,13 +296,7 @@ class MemoryStore implements Store {
     const draft = cloneJson(object);
     const meta: ObjectMeta = draft.metadata;
     const namespace = info.namespaced ? meta.namespace : undefined;
-    if (!meta.name && meta.generateName) {
-      let attempt = 0;
-      do {
-        meta.name = generatedName(meta.generateName);
-        attempt += 1;
-      } while (this.get(info, namespace, meta.name) && attempt < GENERATE_NAME_ATTEMPTS);
-    }
+    if (!meta.name && meta.generateName) meta.name = this.generateName(info, namespace, meta.generateName);
     const name = meta.name ?? '';
     if (this.get(info, namespace, name)) throw alreadyExists(info, name);
     if (!info.namespaced) delete meta.namespace;
@@ -337,13 +349,36 @@ class MemoryStore implements Store {
     return this.commit('MODIFIED', info, deepFreeze(draft), old);
   }
 
-  beginDeletion(info: ResourceInfo, namespace: string | undefined, name: string, options: WriteOptions = {}): KubeObject {
+  generateName(info: ResourceInfo, namespace: string | undefined, prefix: string): string {
+    let name = generatedName(prefix);
+    for (let attempt = 1; this.get(info, namespace, name) && attempt < GENERATE_NAME_ATTEMPTS; attempt += 1) name = generatedName(prefix);
+    return name;
+  }
+
+  beginDeletion(info: ResourceInfo, namespace: string | undefined, name: string, options: BeginDeletionOptions = {}): KubeObject {
     const old = this.get(info, namespace, name);
     if (!old) throw notFound(info, name);
-    if (old.metadata.deletionTimestamp !== undefined) return old;
     const draft = cloneJson(old);
-    draft.metadata.deletionTimestamp = rfc3339Seconds(this.now());
-    draft.metadata.deletionGracePeriodSeconds = 0;
+    const meta = draft.metadata;
+    const grace = Math.max(0, options.gracePeriodSeconds ?? 0);
+    const nowMs = this.now();
+    if (meta.deletionTimestamp === undefined) {
+      meta.deletionTimestamp = rfc3339Seconds(nowMs + grace * 1000);
+      meta.deletionGracePeriodSeconds = grace;
+      if (meta.generation !== undefined && meta.generation > 0) meta.generation += 1;
+    } else {
+      const current = meta.deletionGracePeriodSeconds ?? 0;
+      if (grace < current) {
+        const due = Date.parse(meta.deletionTimestamp) - (current - grace) * 1000;
+        meta.deletionTimestamp = rfc3339Seconds(Number.isNaN(due) ? nowMs : due);
+        meta.deletionGracePeriodSeconds = grace;
+      }
+    }
+    if (options.finalizers !== undefined) {
+      if (options.finalizers.length > 0) meta.finalizers = [...options.finalizers];
+      else delete meta.finalizers;
+    }
+    if (jsonEqual(old, draft)) return old;
     if (options.dryRun) return deepFreeze(draft);
     draft.metadata.resourceVersion = String(this.resourceVersion + 1);
     return this.commit('MODIFIED', info, deepFreeze(draft), old);

@@ -36,6 +36,19 @@ const POLL_MS = 100;
 /** Hang guard for fixture polling; a failure here is a broken fixture, not a slow server. */
 const MAX_POLLS = 1_200;
 const DEFAULT_SERVICE_ACCOUNT = 'default';
+/**
+ * The embedded backend's history: small, so that overrunning it for a 410 takes a few writes
+ * (the other tests never watch from that far back).
+ */
+const EMBEDDED_HISTORY_LIMIT = 50;
+
+/**
+ * Whether the project's simulated controllers run against the real server in this run
+ * (K8S_SIMULATED_CONTROLLERS=0 turns them off); the embedded cluster always has them.
+ */
+export function simulatedControllersRun(): boolean {
+  return process.env['K8S_SIMULATED_CONTROLLERS'] !== '0';
+}
 
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString('hex')}`;
@@ -99,11 +112,8 @@ export async function startBackend(name: BackendName): Promise<Backend> {
     };
   }
   // Loaded here so that a broken emulator fails only the embedded backend's tests.
-  const [{ startTestCluster }, { DEFAULT_HISTORY_LIMIT }] = await Promise.all([
-    import('../../utils/embedded-cluster.ts'),
-    import('../../../src/cluster/api/storage.ts'),
-  ]);
-  const cluster = await startTestCluster({ seed: false });
+  const { startTestCluster } = await import('../../utils/embedded-cluster.ts');
+  const cluster = await startTestCluster({ seed: false, historyLimit: EMBEDDED_HISTORY_LIMIT });
   return {
     name,
     kubeConfig: cluster.kubeConfig,
@@ -115,7 +125,7 @@ export async function startBackend(name: BackendName): Promise<Backend> {
       const created = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name }, data: { n: '0' } } });
       const old = created.metadata?.resourceVersion ?? '';
       // A full history of later changes, plus one, pushes `old` itself out of it.
-      for (let n = 1; n <= DEFAULT_HISTORY_LIMIT + 1; n += 1) {
+      for (let n = 1; n <= EMBEDDED_HISTORY_LIMIT + 1; n += 1) {
         await core.replaceNamespacedConfigMap({ name, namespace, body: { metadata: { name }, data: { n: String(n) } } });
       }
       return old;

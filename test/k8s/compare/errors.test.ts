@@ -2,10 +2,10 @@
 // optimistic-lock conflicts, invalid names, and what a successful delete answers.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { refusal } from './api.ts';
 import { selectedBackends, startBackend, uniqueName, type Backend } from './backends.ts';
-import { mpiJob, mpiJobCoordinates, type MpiJobManifest } from './objects.ts';
+import { mpiJob, mpiJobCoordinates, TEST_IMAGE, type MpiJobManifest } from './objects.ts';
 
 const OPTIMISTIC_LOCK_DETAIL = 'the object has been modified; please apply your changes to the latest version and try again';
 const RFC1123_SUBDOMAIN_MESSAGE =
@@ -14,12 +14,14 @@ const RFC1123_SUBDOMAIN_MESSAGE =
 describe.each(selectedBackends())('error Status documents on %s', (backendName) => {
   let backend: Backend;
   let core: CoreV1Api;
+  let batch: BatchV1Api;
   let objects: CustomObjectsApi;
   let namespace: string;
 
   beforeAll(async () => {
     backend = await startBackend(backendName);
     core = backend.kubeConfig.makeApiClient(CoreV1Api);
+    batch = backend.kubeConfig.makeApiClient(BatchV1Api);
     objects = backend.kubeConfig.makeApiClient(CustomObjectsApi);
     namespace = await backend.createNamespace('errors');
   });
@@ -163,6 +165,57 @@ describe.each(selectedBackends())('error Status documents on %s', (backendName) 
       metadata: {},
       status: 'Success',
       details: { name, group: 'kubeflow.org', kind: 'mpijobs', uid: created.metadata.uid },
+    });
+  });
+
+  it('answers the delete of an unscheduled pod with the pod, marked for deletion, and removes it at once', async () => {
+    const name = uniqueName('pod');
+    await core.createNamespacedPod({ namespace, body: { metadata: { name }, spec: { containers: [{ name: 'main', image: TEST_IMAGE }] } } });
+    const answer = await core.deleteNamespacedPod({ name, namespace });
+    expect(answer.kind).toBe('Pod');
+    expect(answer.metadata?.deletionTimestamp).toBeTruthy();
+    expect(answer.metadata?.deletionGracePeriodSeconds).toBe(0);
+    expect(await refusal(core.readNamespacedPod({ name, namespace }))).toMatchObject({ code: 404 });
+  });
+
+  it('orphans the pods of a batch/v1 Job deleted with options that name no policy, and says so in a warning', async () => {
+    const name = uniqueName('job');
+    await batch.createNamespacedJob({
+      namespace,
+      body: { metadata: { name }, spec: { suspend: true, template: { spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: TEST_IMAGE }] } } } },
+    });
+    // Through the untyped client: the typed one would read the answer as a Status and drop its metadata.
+    const answer = await objects.deleteNamespacedCustomObjectWithHttpInfo({ group: 'batch', version: 'v1', plural: 'jobs', namespace, name, body: {} });
+    expect((answer.data as { kind?: string; metadata?: { finalizers?: string[] } }).metadata?.finalizers).toEqual(['orphan']);
+    expect(answer.headers['warning']).toBe(
+      '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"',
+    );
+  });
+
+  it('refuses an unknown fieldValidation value with 422 on the write options', async () => {
+    const status = await refusal(core.createNamespacedConfigMap({ namespace, fieldValidation: 'Loud', body: { metadata: { name: uniqueName('cm') } } }));
+    expect(status).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message: 'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Loud": supported values: "", "Ignore", "Strict", "Warn"',
+      details: { group: 'meta.k8s.io', kind: 'CreateOptions', causes: [{ reason: 'FieldValueNotSupported', field: 'fieldValidation' }] },
+    });
+  });
+
+  it('answers an unparseable resourceVersion with 400 on a list and a 500 without reason on a watch', async () => {
+    const problem = 'resourceVersion: Invalid value: "abc": strconv.ParseUint: parsing "abc": invalid syntax';
+    expect(await refusal(core.listNamespacedConfigMap({ namespace, resourceVersion: 'abc' }))).toMatchObject({
+      code: 400,
+      reason: 'BadRequest',
+      message: `invalid resource version: ${problem}`,
+    });
+    expect(await refusal(core.listNamespacedConfigMap({ namespace, watch: true, resourceVersion: 'abc' }))).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: problem,
+      code: 500,
     });
   });
 });

@@ -10,9 +10,11 @@ import { mpiJob, mpiJobCoordinates, TEST_IMAGE } from './objects.ts';
 
 const SIM_DURATION_ANNOTATION = 'sim.mpijob-gateway.dev/duration';
 const SIM_START_DELAY_ANNOTATION = 'sim.mpijob-gateway.dev/start-delay';
+const SIM_OUTCOME_ANNOTATION = 'sim.mpijob-gateway.dev/outcome';
 const JOB_ROLE_LABEL = 'training.kubeflow.org/job-role';
 const JOB_NAME_LABEL = 'training.kubeflow.org/job-name';
 const CONDITION_SUCCEEDED = 'Succeeded';
+const CONDITION_FAILED = 'Failed';
 const HTTP_NOT_FOUND = 404;
 
 interface JobCondition {
@@ -54,10 +56,50 @@ describe.each(selectedBackends())('an MPIJob run by the simulated controllers on
 
     const launcher = await batch.readNamespacedJob({ name: `${name}-launcher`, namespace });
     expect(launcher.status?.succeeded).toBe(1);
+    // The status the API server accepts from a Job controller since 1.31: the interim condition first.
+    expect(launcher.status?.conditions?.map((condition) => [condition.type, condition.status, condition.reason])).toEqual([
+      ['SuccessCriteriaMet', 'True', 'CompletionsReached'],
+      ['Complete', 'True', 'CompletionsReached'],
+    ]);
+    expect(launcher.status?.completionTime?.getTime()).toBeGreaterThanOrEqual(launcher.status?.startTime?.getTime() ?? Number.POSITIVE_INFINITY);
+    expect(launcher.status?.active ?? 0).toBe(0);
     const pods = await core.listNamespacedPod({ namespace, labelSelector: `${JOB_NAME_LABEL}=${name}` });
     const roles = pods.items.map((pod) => [pod.metadata?.labels?.[JOB_ROLE_LABEL], pod.spec?.nodeName ? 'scheduled' : 'unscheduled', pod.status?.phase]);
-    expect(roles).toEqual(expect.arrayContaining([['launcher', 'scheduled', 'Succeeded']]));
+    // One launcher pod: a Job controller that loses track of its pods makes more.
+    expect(roles.filter(([role]) => role === 'launcher')).toEqual([['launcher', 'scheduled', 'Succeeded']]);
     expect(roles.filter(([role]) => role === 'worker')).toHaveLength(1);
+  });
+
+  it('fails the launcher Job at its backoff limit and the MPIJob with it, one launcher pod per attempt', async () => {
+    const objects = backend.kubeConfig.makeApiClient(CustomObjectsApi);
+    const core = backend.kubeConfig.makeApiClient(CoreV1Api);
+    const batch = backend.kubeConfig.makeApiClient(BatchV1Api);
+    const name = uniqueName('doomed');
+    const body = mpiJob(name, namespace, { runPolicy: { cleanPodPolicy: 'None', backoffLimit: 1 } });
+    const replicas = body.spec['mpiReplicaSpecs'] as { Launcher: Record<string, unknown> };
+    replicas.Launcher['restartPolicy'] = 'Never';
+    Object.assign(body.metadata, {
+      annotations: { [SIM_DURATION_ANNOTATION]: '5s', [SIM_START_DELAY_ANNOTATION]: '1s', [SIM_OUTCOME_ANNOTATION]: CONDITION_FAILED },
+    });
+    await objects.createNamespacedCustomObject({ ...mpiJobCoordinates(namespace), body });
+
+    const conditions = await eventually(`MPIJob ${name} to fail`, async () => {
+      const job = (await objects.getNamespacedCustomObject({ ...mpiJobCoordinates(namespace), name })) as { status?: { conditions?: JobCondition[] } };
+      const found = job.status?.conditions ?? [];
+      return found.some((condition) => condition.type === CONDITION_FAILED && condition.status === 'True') ? found : undefined;
+    });
+    expect(conditions.find((condition) => condition.type === CONDITION_FAILED)?.reason).toMatch(/^BackoffLimitExceeded/);
+
+    const launcher = await batch.readNamespacedJob({ name: `${name}-launcher`, namespace });
+    expect(launcher.status?.conditions?.map((condition) => [condition.type, condition.status, condition.reason])).toEqual([
+      ['FailureTarget', 'True', 'BackoffLimitExceeded'],
+      ['Failed', 'True', 'BackoffLimitExceeded'],
+    ]);
+    expect(launcher.status?.failed).toBe(2);
+    expect(launcher.status?.active ?? 0).toBe(0);
+    expect(launcher.status?.terminating ?? 0).toBe(0);
+    const pods = await core.listNamespacedPod({ namespace, labelSelector: `${JOB_NAME_LABEL}=${name},${JOB_ROLE_LABEL}=launcher` });
+    expect(pods.items.map((pod) => pod.status?.phase)).toEqual([CONDITION_FAILED, CONDITION_FAILED]);
   });
 
   it('removes a deleted running pod once its kubelet has stopped it', async () => {

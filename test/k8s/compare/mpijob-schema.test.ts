@@ -3,13 +3,15 @@
 // and generation.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { refusal, type StatusCause } from './api.ts';
-import { selectedBackends, startBackend, uniqueName, type Backend } from './backends.ts';
+import { eventually, selectedBackends, simulatedControllersRun, startBackend, uniqueName, type Backend } from './backends.ts';
 import { mpiJob, mpiJobCoordinates, TEST_IMAGE, UNMANAGED_RUN_POLICY } from './objects.ts';
 
 const UNSUPPORTED_IMPLEMENTATION = 'Unsupported value: "Foo": supported values: "OpenMPI", "Intel", "MPICH"';
 const SLOTS_NOT_INTEGER = 'Invalid value: "string": spec.slotsPerWorker in body must be of type integer: "string"';
+/** The event reason the MPI operator reports its own validation failures with. */
+const VALIDATION_ERROR_REASON = 'ValidationError';
 const LAUNCHER_ONLY = { Launcher: { replicas: 1, template: { spec: { containers: [{ name: 'launcher', image: TEST_IMAGE }] } } } };
 
 interface StoredMpiJob {
@@ -93,13 +95,48 @@ describe.each(selectedBackends())('the MPIJob CRD schema on %s', (backendName) =
     expect(status.details?.causes).toEqual([{ reason: 'FieldValueTypeInvalid', message, field: 'spec.mpiReplicaSpecs.Launcher.replicas' }]);
   });
 
-  it('leaves the operator-only rules to the operator: any cleanPodPolicy, negative backoffLimit and unknown replica types are admitted', async () => {
-    const created = await create(uniqueName('lenient'), {
-      runPolicy: { cleanPodPolicy: 'Sometimes', backoffLimit: -1, suspend: true },
-      mpiReplicaSpecs: { ...LAUNCHER_ONLY, Boss: { replicas: 1 } },
-    });
+  // A deliberate difference (issue 2: a bad job fails at submit, with 422 and causes). The real
+  // server checks only the CRD schema; the operator's own rules (validation.go) run in the
+  // operator, which leaves such a job without status and reports a ValidationError event. The
+  // emulator runs the same rules at admission. Each backend's behaviour is asserted as such.
+  it('leaves the operator-only rules to the operator on the real server, and refuses them at admission on the emulator', async () => {
+    const name = uniqueName('lenient');
+    const spec = { runPolicy: { cleanPodPolicy: 'Sometimes', backoffLimit: -1, suspend: true }, mpiReplicaSpecs: { ...LAUNCHER_ONLY, Boss: { replicas: 1 } } };
+    const cleanPodPolicy = 'Unsupported value: "Sometimes": supported values: "All", "None", "Running"';
+    const backoffLimit = 'Invalid value: -1: must be greater than or equal to 0';
+    if (backendName === 'embedded') {
+      const status = await refusal(create(name, spec));
+      expect(status).toMatchObject({
+        code: 422,
+        reason: 'Invalid',
+        message: `MPIJob.kubeflow.org "${name}" is invalid: [spec.runPolicy.cleanPodPolicy: ${cleanPodPolicy}, spec.runPolicy.backoffLimit: ${backoffLimit}]`,
+        details: {
+          name,
+          group: 'kubeflow.org',
+          kind: 'MPIJob',
+          causes: [
+            { reason: 'FieldValueNotSupported', message: cleanPodPolicy, field: 'spec.runPolicy.cleanPodPolicy' },
+            { reason: 'FieldValueInvalid', message: backoffLimit, field: 'spec.runPolicy.backoffLimit' },
+          ],
+        },
+      });
+      return;
+    }
+    const created = await create(name, spec);
     expect(created.spec.runPolicy).toEqual({ cleanPodPolicy: 'Sometimes', backoffLimit: -1, suspend: true });
     expect(Object.keys(created.spec['mpiReplicaSpecs'] as object).sort()).toEqual(['Boss', 'Launcher']);
+    if (!simulatedControllersRun()) return;
+    const core = backend.kubeConfig.makeApiClient(CoreV1Api);
+    const warning = await eventually(`a ValidationError event for ${name}`, async () => {
+      const events = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.name=${name},reason=${VALIDATION_ERROR_REASON}` });
+      return events.items[0];
+    });
+    expect(warning.type).toBe('Warning');
+    expect(warning.message).toContain('Found validation errors: ');
+    expect(warning.message).toContain(`spec.runPolicy.cleanPodPolicy: ${cleanPodPolicy}`);
+    expect(warning.message).toContain(`spec.runPolicy.backoffLimit: ${backoffLimit}`);
+    const stored = (await objects.getNamespacedCustomObject({ ...mpiJobCoordinates(namespace), name })) as StoredMpiJob;
+    expect(stored.status ?? {}).toEqual({});
   });
 
   it('refuses an unknown field with 400 under fieldValidation=Strict', async () => {

@@ -156,6 +156,54 @@ describe.each(selectedBackends())('patches on %s', (backendName) => {
     });
   });
 
+  it('refuses a patch that leaves an unknown field under fieldValidation=Strict with 422 on "patch", quoting the patched object', async () => {
+    const name = await configMap({ a: '1' });
+    const status = await refusal(
+      core.patchNamespacedConfigMap({ name, namespace, fieldValidation: 'Strict', body: { foo: 1 } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)),
+    );
+    expect(status).toMatchObject({ code: 422, reason: 'Invalid', details: { causes: [{ reason: 'FieldValueInvalid', field: 'patch' }] } });
+    // The quoted object is the patched one as Go re-encodes it: keys sorted, server fields included.
+    expect(status.message.startsWith(' "" is invalid: patch: Invalid value: "{\\"apiVersion\\":\\"v1\\",\\"data\\":{\\"a\\":\\"1\\"},\\"foo\\":1,\\"kind\\":\\"ConfigMap\\",\\"metadata\\":{')).toBe(true);
+    expect(status.message).toContain(`\\"name\\":\\"${name}\\",\\"namespace\\":\\"${namespace}\\"`);
+    expect(status.message.endsWith('}}": strict decoding error: unknown field "foo"')).toBe(true);
+    const strategic = await refusal(
+      core.patchNamespacedConfigMap({ name, namespace, fieldValidation: 'Strict', body: { foo: 1 } }, setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch)),
+    );
+    expect(strategic.message).toBe(' "" is invalid: patch: Invalid value: "map[foo:1]": strict decoding error: unknown field "foo"');
+  });
+
+  it('answers a patch of a built-in kind in no patch media type with its router\'s 415', async () => {
+    const name = await configMap({ a: '1' });
+    const status = await refusal(core.patchNamespacedConfigMap({ name, namespace, body: 'x' }, setHeaderOptions('Content-Type', 'text/plain')));
+    expect(status).toMatchObject({ code: 415, reason: 'UnsupportedMediaType', message: '415: Unsupported Media Type', details: {} });
+  });
+
+  it('records a write\'s manager from the client\'s User-Agent, owning the maps it created', async () => {
+    const name = uniqueName('cm');
+    const created = await core.createNamespacedConfigMap({ namespace, body: { metadata: { name, labels: { l: 'x' } }, data: { a: '1' } } });
+    expect(created.metadata?.managedFields?.map((entry) => [entry.manager, entry.operation, entry.apiVersion, entry.fieldsType, entry.fieldsV1])).toEqual([
+      ['kubernetes-client-javascript', 'Update', 'v1', 'FieldsV1', { 'f:data': { '.': {}, 'f:a': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:l': {} } } }],
+    ]);
+  });
+
+  it('answers an apply configuration with a field the kind does not declare with a 500 that has no reason', async () => {
+    const name = uniqueName('applied');
+    const status = await refusal(
+      core.patchNamespacedConfigMap(
+        { name, namespace, fieldManager: 'first', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, bogus: 1 } },
+        setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+      ),
+    );
+    expect(status).toEqual({
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: `failed to create typed patch object (/${name}; /v1, Kind=ConfigMap): .bogus: field not declared in schema`,
+      code: 500,
+    });
+  });
+
   it('answers a patch of a missing object with 404 rather than creating it', async () => {
     const status = await refusal(core.patchNamespacedConfigMap({ name: 'absent', namespace, body: { data: { a: '1' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch)));
     expect(status).toMatchObject({ code: 404, reason: 'NotFound', message: 'configmaps "absent" not found' });

@@ -39,6 +39,10 @@ export interface SchemaNode {
   readonly nullable?: boolean;
   readonly intOrString?: boolean;
   readonly preserveUnknownFields?: boolean;
+  /** `x-kubernetes-list-type`: how server-side apply merges and owns a list (default atomic). */
+  readonly listType?: 'atomic' | 'map' | 'set';
+  /** `x-kubernetes-list-map-keys` of a `map` list. */
+  readonly listMapKeys?: readonly string[];
 }
 
 export interface NormalizeResult {
@@ -50,15 +54,9 @@ export interface NormalizeResult {
 
 const SCHEMA_TYPES: readonly SchemaType[] = ['object', 'array', 'string', 'integer', 'number', 'boolean'];
 
-/** Keywords that only document or steer merging; they impose nothing on a single write. */
-const DESCRIPTIVE_KEYWORDS = new Set([
-  'description',
-  'title',
-  'example',
-  'x-kubernetes-list-type',
-  'x-kubernetes-list-map-keys',
-  'x-kubernetes-map-type',
-]);
+/** Keywords that only document; they impose nothing on a write. */
+const DESCRIPTIVE_KEYWORDS = new Set(['description', 'title', 'example', 'x-kubernetes-map-type']);
+const LIST_TYPES = ['atomic', 'map', 'set'] as const;
 
 /** Root fields every object has; `metadata` is ObjectMeta's business, not the CRD schema's. */
 const ROOT_PASSTHROUGH_FIELDS = new Set(['apiVersion', 'kind', 'metadata']);
@@ -129,6 +127,14 @@ function readSchemaNode(raw: unknown, where: string): SchemaNode {
         break;
       case 'x-kubernetes-preserve-unknown-fields':
         node.preserveUnknownFields = value === true;
+        break;
+      case 'x-kubernetes-list-type':
+        if (!LIST_TYPES.includes(value as (typeof LIST_TYPES)[number])) fail(where, `unsupported list type ${JSON.stringify(value)}`);
+        node.listType = value as (typeof LIST_TYPES)[number];
+        break;
+      case 'x-kubernetes-list-map-keys':
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) fail(where, 'list map keys must be names');
+        node.listMapKeys = value;
         break;
       case 'anyOf':
         // The one anyOf a structural schema may carry: the int-or-string pair, checked below.
