@@ -16,6 +16,12 @@ describe('loadConfig', () => {
       cluster: { kind: 'embedded', ephemeral: false, timeScale: 1 },
       namespaces: 'all',
       logLevel: 'info',
+      auth: { strategy: 'token-file', tokenFile: undefined },
+      production: false,
+      auditLog: '.mpijob-gateway/audit.log',
+      allowedOrigins: [],
+      maxConnectionsPerUser: 20,
+      maxSubscriptionsPerUser: 100,
     });
   });
 
@@ -44,6 +50,49 @@ describe('loadConfig', () => {
     expect(() => config(['--time-scale=-1'])).toThrow(/--time-scale \(env MPIJOB_GATEWAY_TIME_SCALE\)/);
     expect(() => config(['--kubeconfig', '/missing'])).toThrow(/no file at \/missing/);
     expect(() => config(['--bogus'])).toThrow(/Unknown option '--bogus'/);
+  });
+
+  it('authenticates with the demo token file on the embedded cluster and with TokenReview on any other', () => {
+    expect(config([]).auth).toEqual({ strategy: 'token-file', tokenFile: undefined });
+    expect(config(['--kubeconfig', '/k'], {}, ['/k']).auth).toEqual({ strategy: 'kubernetes', audiences: [] });
+    expect(config(['--kubeconfig', '/k', '--token-file', '/t'], {}, ['/k', '/t']).auth).toEqual({ strategy: 'token-file', tokenFile: '/t' });
+    expect(config(['--auth', 'kubernetes', '--token-audiences', 'a,b'], {}).auth).toEqual({ strategy: 'kubernetes', audiences: ['a', 'b'] });
+  });
+
+  it('reads the OIDC settings with their claim defaults, and refuses an issuer over plain HTTP off loopback', () => {
+    const c = config(['--auth', 'oidc', '--oidc-issuer-url', 'https://id.example.com', '--oidc-client-id', 'gateway'], { MPIJOB_GATEWAY_OIDC_GROUPS_CLAIM: 'roles' });
+    expect(c.auth).toEqual({
+      strategy: 'oidc',
+      issuer: 'https://id.example.com',
+      audiences: ['gateway'],
+      usernameClaim: 'sub',
+      groupsClaim: 'roles',
+      usernamePrefix: '',
+      groupsPrefix: '',
+      jwksUrl: undefined,
+    });
+    expect(() => config(['--auth', 'oidc', '--oidc-issuer-url', 'http://id.example.com', '--oidc-client-id', 'g'])).toThrow(/--oidc-issuer-url/);
+    expect(() => config(['--auth', 'oidc', '--oidc-issuer-url', 'https://id.example.com'])).toThrow(/--oidc-client-id .*client id/);
+    expect(config(['--auth', 'oidc', '--oidc-issuer-url', 'http://127.0.0.1:5556', '--oidc-client-id', 'g']).auth).toMatchObject({ issuer: 'http://127.0.0.1:5556' });
+  });
+
+  it('refuses a token-file strategy without a file outside the embedded cluster, and an unknown strategy', () => {
+    expect(() => config(['--kubeconfig', '/k', '--auth', 'token-file'], {}, ['/k'])).toThrow(/--token-file .*needs a file/);
+    expect(() => config(['--token-file', '/missing'])).toThrow(/no file at \/missing/);
+    expect(() => config(['--auth', 'none'])).toThrow(/--auth \(env MPIJOB_GATEWAY_AUTH\)/);
+  });
+
+  it('turns production mode on from the flag, its variable or NODE_ENV, and validates origins and caps', () => {
+    expect(config(['--production']).production).toBe(true);
+    expect(config([], { NODE_ENV: 'production' }).production).toBe(true);
+    expect(config([], { MPIJOB_GATEWAY_PRODUCTION: 'false', NODE_ENV: 'production' }).production).toBe(false);
+    expect(config([], { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, [SERVICE_ACCOUNT_TOKEN_PATH]).production, 'in a pod').toBe(true);
+    expect(config([], { KUBERNETES_SERVICE_HOST: '10.0.0.1', MPIJOB_GATEWAY_PRODUCTION: 'false' }, [SERVICE_ACCOUNT_TOKEN_PATH]).production).toBe(false);
+    expect(config(['--kubeconfig', '/k'], {}, ['/k']).production).toBe(false);
+    expect(config(['--allowed-origins', 'https://ui.example.com, http://localhost:3000']).allowedOrigins).toEqual(['https://ui.example.com', 'http://localhost:3000']);
+    expect(() => config(['--allowed-origins', 'https://ui.example.com/path'])).toThrow(/--allowed-origins/);
+    expect(() => config(['--max-subscriptions-per-user', '0'])).toThrow(/--max-subscriptions-per-user/);
+    expect(config(['--audit-log', '/var/log/gw.log']).auditLog).toBe('/var/log/gw.log');
   });
 
   it('reports --help without building a configuration', () => {

@@ -11,6 +11,10 @@ export const ERROR_CODE = {
   quotaExceeded: 'QUOTA_EXCEEDED',
   conflict: 'CONFLICT',
   kubernetesUnavailable: 'KUBERNETES_UNAVAILABLE',
+  /** A live subscription that could not keep up with its updates was ended. */
+  slowConsumer: 'SLOW_CONSUMER',
+  /** A WebSocket connection (or user) asked for more subscriptions than the gateway allows. */
+  tooManySubscriptions: 'TOO_MANY_SUBSCRIPTIONS',
   internal: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -99,6 +103,18 @@ export class ConflictError extends GatewayError {
 export class KubernetesUnavailableError extends GatewayError {
   constructor(message: string) {
     super(ERROR_CODE.kubernetesUnavailable, message);
+  }
+}
+
+export class SlowConsumerError extends GatewayError {
+  constructor(message: string) {
+    super(ERROR_CODE.slowConsumer, message);
+  }
+}
+
+export class TooManySubscriptionsError extends GatewayError {
+  constructor(message: string) {
+    super(ERROR_CODE.tooManySubscriptions, message);
   }
 }
 

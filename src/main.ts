@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { startEmbeddedCluster, type EmbeddedCluster } from './cluster/cluster.ts';
 import { ConfigError, loadConfig, USAGE } from './config.ts';
 import { startGateway, type Gateway } from './gateway.ts';
+import type { AuthOptions } from './auth/strategies.ts';
 import type { KubeSource } from './kube/client.ts';
 
 /** Exit code for a configuration the gateway cannot run with. */
@@ -68,12 +69,27 @@ async function main(): Promise<void> {
   // A signal that arrived while the cluster started has already stopped it.
   if (stopping) return;
 
+  let auth: AuthOptions;
+  if (config.auth.strategy === 'token-file') {
+    const tokenFile = config.auth.tokenFile ?? cluster?.tokenFilePath;
+    // loadConfig refuses a token-file strategy without a file unless the cluster is embedded.
+    if (!tokenFile) throw new Error('the token-file strategy has no token file');
+    auth = { strategy: 'token-file', tokenFile };
+  } else {
+    auth = config.auth;
+  }
+
   gateway = await startGateway({
     kube,
     namespaces: config.namespaces,
     host: config.host,
     port: config.port,
     logger,
+    auth,
+    audit: { file: resolve(config.auditLog), stream: process.stdout },
+    production: config.production,
+    allowedOrigins: config.allowedOrigins,
+    subscriptions: { maxConnectionsPerUser: config.maxConnectionsPerUser, maxSubscriptionsPerUser: config.maxSubscriptionsPerUser },
   });
   if (stopping) {
     await gateway.stop();
@@ -81,7 +97,11 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `GraphQL:    ${gateway.url}\n` +
-      (kube.kind === 'kubeconfig' ? `Kubeconfig: ${kube.path}${cluster ? ' (embedded cluster)' : ''}\n` : 'Kubeconfig: in-cluster service account\n'),
+      (kube.kind === 'kubeconfig' ? `Kubeconfig: ${kube.path}${cluster ? ' (embedded cluster)' : ''}\n` : 'Kubeconfig: in-cluster service account\n') +
+      (auth.strategy === 'token-file'
+        ? `Tokens:     ${auth.tokenFile}${cluster && auth.tokenFile === cluster.tokenFilePath ? ' (demo users admin, alice, bob; send Authorization: Bearer <token>)' : ''}\n`
+        : `Auth:       ${auth.strategy === 'oidc' ? `OIDC tokens from ${auth.issuer}` : 'Kubernetes tokens (TokenReview)'}\n`) +
+      `Audit log:  ${resolve(config.auditLog)}\n`,
   );
   gateway.synced.then(
     () => logger.info('watch caches synced; ready'),

@@ -7,9 +7,13 @@ import type { PodModel, PodConnectionModel, PodEdgeModel } from '../worker/model
 import type { EventModel, EventConnectionModel, EventEdgeModel } from '../event/model.ts';
 import type { NamespaceModel, NamespaceConnectionModel, NamespaceEdgeModel, QuotaModel } from '../quota/model.ts';
 import type { FieldErrorModel, QuotaExceededErrorModel } from '../graph/user-errors.ts';
+import type { GatewayStatusModel } from '../status/model.ts';
+import type { LogLineModel } from '../logs/job-logs.ts';
+import type { Viewer as ViewerModel } from '../viewer/viewer.ts';
 import type { GraphContext } from '../graph/context.ts';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -21,6 +25,28 @@ export type Scalars = {
   /** An RFC 3339 date-time string in UTC, as Kubernetes writes them (`2026-11-28T10:00:00Z`). */
   DateTime: { input: string; output: string; }
 };
+
+/** Cursors of the latest change per kind: subscribing with one as `after` continues from this answer without a gap. */
+export type ChangeCursors = {
+  __typename?: 'ChangeCursors';
+  events: Scalars['String']['output'];
+  mpiJobs: Scalars['String']['output'];
+  pods: Scalars['String']['output'];
+};
+
+/** What happened to an object, as a live subscription reports it. */
+export type ChangeType =
+  /** The object appeared (created, or first seen by the gateway). */
+  | 'ADDED'
+  /** The object is gone; the payload carries its last known state. */
+  | 'DELETED'
+  | 'MODIFIED'
+  /**
+   * Changes may have been missed: the gateway had to relist from Kubernetes, or the cursor given
+   * as `after` is older than the gateway's change history or from another gateway process. Refetch
+   * with a query, then keep reading this stream.
+   */
+  | 'RESYNC';
 
 export type CleanPodPolicy =
   | 'ALL'
@@ -191,6 +217,15 @@ export type Event = Node & {
   type: EventType;
 };
 
+/** A Kubernetes event about a job, its launcher Job or one of its pods, as it is recorded or updated. */
+export type EventChange = {
+  __typename?: 'EventChange';
+  cursor: Scalars['String']['output'];
+  /** Null for RESYNC. Kubernetes updates an event (MODIFIED) when it repeats (`count`). */
+  event: Maybe<Event>;
+  type: ChangeType;
+};
+
 export type EventConnection = {
   __typename?: 'EventConnection';
   edges: Array<EventEdge>;
@@ -222,6 +257,17 @@ export type FieldError = UserError & {
   path: Array<Scalars['String']['output']>;
 };
 
+/** How fresh the gateway's data is, so a UI can say live or reconnecting instead of going stale. */
+export type GatewayStatus = {
+  __typename?: 'GatewayStatus';
+  checkedAt: Scalars['DateTime']['output'];
+  cursors: ChangeCursors;
+  /** Every watch is LIVE. */
+  live: Scalars['Boolean']['output'];
+  /** Cluster-wide watches and the watches of namespaces the caller may read. */
+  watches: Array<WatchStatus>;
+};
+
 export type JobCondition = {
   __typename?: 'JobCondition';
   lastTransitionTime: Maybe<Scalars['DateTime']['output']>;
@@ -249,6 +295,39 @@ export type LauncherCreationPolicy =
   | 'AT_STARTUP'
   /** The launcher is created once every worker is Ready. */
   | 'WAIT_FOR_WORKERS_READY';
+
+/** One line of a container's log. */
+export type LogLine = {
+  __typename?: 'LogLine';
+  container: Scalars['String']['output'];
+  /** The pod that wrote it. */
+  pod: Scalars['String']['output'];
+  /**
+   * The MPI rank that printed it, from the rank tag mpirun puts on every line of a rank's output in
+   * the launcher's log (OpenMPI `[1,<rank>]<stdout>:`, Intel MPI and MPICH `[<rank>] `); null for
+   * lines without a tag (mpirun itself, worker pods).
+   */
+  rank: Maybe<Scalars['Int']['output']>;
+  role: Maybe<ReplicaType>;
+  /** 1, 2, 3 ... in the order lines are delivered to this subscription. */
+  seq: Scalars['Int']['output'];
+  stream: Maybe<LogStream>;
+  /** The line without its rank tag (prefixed with `timestamp` when asked for `timestamps`). */
+  text: Scalars['String']['output'];
+  /** When the container wrote it, as Kubernetes recorded it (nanoseconds). */
+  timestamp: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** The lines that arrived since the previous message (at most 1,000). */
+export type LogLines = {
+  __typename?: 'LogLines';
+  lines: Array<LogLine>;
+};
+
+/** The output stream a rank wrote a line to, from its OpenMPI tag (`<stdout>`, `<stderr>`). */
+export type LogStream =
+  | 'STDERR'
+  | 'STDOUT';
 
 export type MPIImplementation =
   | 'INTEL'
@@ -293,6 +372,16 @@ export type MPIJobeventsArgs = {
 export type MPIJobworkersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A change of an MPIJob. */
+export type MPIJobChange = {
+  __typename?: 'MPIJobChange';
+  /** Pass as `after` when subscribing again to receive every change after this one. */
+  cursor: Scalars['String']['output'];
+  /** The job as of this change (its last state for DELETED); null for RESYNC. */
+  job: Maybe<MPIJob>;
+  type: ChangeType;
 };
 
 export type MPIJobConnection = {
@@ -545,6 +634,15 @@ export type PodeventsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A change of a launcher or worker pod. */
+export type PodChange = {
+  __typename?: 'PodChange';
+  cursor: Scalars['String']['output'];
+  /** The pod as of this change (its last state for DELETED); null for RESYNC. */
+  pod: Maybe<Pod>;
+  type: ChangeType;
+};
+
 export type PodCondition = {
   __typename?: 'PodCondition';
   lastTransitionTime: Maybe<Scalars['DateTime']['output']>;
@@ -592,6 +690,7 @@ export type PodPhase =
 
 export type Query = {
   __typename?: 'Query';
+  gatewayStatus: GatewayStatus;
   mpiJob: Maybe<MPIJob>;
   /**
    * MPIJobs across the watched namespaces the caller may list, or in one namespace. `search` is a
@@ -606,6 +705,8 @@ export type Query = {
   node: Maybe<Node>;
   /** The resources a job would request against its namespace's quotas, for forms to warn before submit. */
   previewMPIJob: MPIJobPreview;
+  /** Who is calling. Every request is authenticated, so this is never null. */
+  viewer: Viewer;
 };
 
 
@@ -808,10 +909,153 @@ export type SchedulingPolicyInput = {
   scheduleTimeoutSeconds?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/**
+ * Live updates over WebSocket (graphql-ws, path `/graphql`); domain files extend this root. Only
+ * subscriptions are served over WebSocket, and only over WebSocket.
+ */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /** Kubernetes events about one job (`jobName`: the MPIJob, its launcher Job and its pods) or a namespace. */
+  events: EventChange;
+  /** The status now, then again whenever a watch changes state or relists (and every 5 s while changes arrive). */
+  gatewayStatus: GatewayStatus;
+  /**
+   * The logs of a job's launcher and workers, merged: first the lines already written (in time
+   * order; `tailLines` and `sinceSeconds` apply per container, at most the last 1,000 lines of
+   * each), then new lines as they are written. `role`, `ranks` and `container` filter (default: the
+   * pods' main container); `ranks` keeps only rank-tagged lines of those ranks. A restarted
+   * container is followed into its next run, and pods created later (a new launcher) are joined.
+   * With `follow` (the default) the subscription completes once the job has finished and its
+   * logs are drained; without it, once the lines already written are sent. `previous` reads the
+   * previous run of each container and completes.
+   */
+  jobLogs: LogLines;
+  /**
+   * Changes of MPIJobs: of one job (`namespace` and `name`), of a namespace, or of every watched
+   * namespace the caller may read. Changes arrive in the order Kubernetes made them; every change
+   * carries a cursor, and `after: cursor` first replays every change since (or a RESYNC when the
+   * cursor is too old). A subscriber that falls too far behind is ended with a `SLOW_CONSUMER` error.
+   */
+  mpiJobChanged: MPIJobChange;
+  /** Changes of the launcher and worker pods of one job (`jobName`) or of every job of a namespace. */
+  podChanged: PodChange;
+};
+
+
+/**
+ * Live updates over WebSocket (graphql-ws, path `/graphql`); domain files extend this root. Only
+ * subscriptions are served over WebSocket, and only over WebSocket.
+ */
+export type SubscriptioneventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  jobName?: InputMaybe<Scalars['String']['input']>;
+  namespace: Scalars['String']['input'];
+};
+
+
+/**
+ * Live updates over WebSocket (graphql-ws, path `/graphql`); domain files extend this root. Only
+ * subscriptions are served over WebSocket, and only over WebSocket.
+ */
+export type SubscriptionjobLogsArgs = {
+  container?: InputMaybe<Scalars['String']['input']>;
+  follow?: InputMaybe<Scalars['Boolean']['input']>;
+  name: Scalars['String']['input'];
+  namespace: Scalars['String']['input'];
+  previous?: InputMaybe<Scalars['Boolean']['input']>;
+  ranks?: InputMaybe<Array<Scalars['Int']['input']>>;
+  role?: InputMaybe<ReplicaType>;
+  sinceSeconds?: InputMaybe<Scalars['Int']['input']>;
+  tailLines?: InputMaybe<Scalars['Int']['input']>;
+  timestamps?: InputMaybe<Scalars['Boolean']['input']>;
+};
+
+
+/**
+ * Live updates over WebSocket (graphql-ws, path `/graphql`); domain files extend this root. Only
+ * subscriptions are served over WebSocket, and only over WebSocket.
+ */
+export type SubscriptionmpiJobChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['String']['input']>;
+  namespace?: InputMaybe<Scalars['String']['input']>;
+};
+
+
+/**
+ * Live updates over WebSocket (graphql-ws, path `/graphql`); domain files extend this root. Only
+ * subscriptions are served over WebSocket, and only over WebSocket.
+ */
+export type SubscriptionpodChangedArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  jobName?: InputMaybe<Scalars['String']['input']>;
+  namespace: Scalars['String']['input'];
+};
+
 /** An expected reason a mutation did not do what was asked. */
 export type UserError = {
   code: ErrorCode;
   message: Scalars['String']['output'];
+};
+
+/**
+ * The caller, as the gateway authenticated them, and what Kubernetes RBAC lets them do. A UI uses
+ * it to hide what the user may not do; the gateway enforces the same answers on every request.
+ */
+export type Viewer = {
+  __typename?: 'Viewer';
+  /**
+   * Whether the caller may `verb` the `resource` in `namespace` (all namespaces when omitted), as
+   * `kubectl auth can-i` answers it. `verb`: get, list, watch, create, update, patch, delete,
+   * deletecollection. `resource`: mpijobs, pods, pods/log, events, resourcequotas, namespaces.
+   */
+  can: Scalars['Boolean']['output'];
+  /** As the authentication strategy reported them, including `system:authenticated`. */
+  groups: Array<Scalars['String']['output']>;
+  /** Watched namespaces where the caller may list MPIJobs, by name. */
+  namespaces: Array<Scalars['String']['output']>;
+  username: Scalars['String']['output'];
+};
+
+
+/**
+ * The caller, as the gateway authenticated them, and what Kubernetes RBAC lets them do. A UI uses
+ * it to hide what the user may not do; the gateway enforces the same answers on every request.
+ */
+export type ViewercanArgs = {
+  namespace?: InputMaybe<Scalars['String']['input']>;
+  resource: Scalars['String']['input'];
+  verb: Scalars['String']['input'];
+};
+
+export type WatchState =
+  /** Listed and watching: changes arrive as Kubernetes makes them. */
+  | 'LIVE'
+  /** The watch failed; the gateway retries with backoff and the data may be going stale. */
+  | 'RECONNECTING'
+  /** Listing or opening the watch (at start, or after a restart). */
+  | 'STARTING'
+  | 'STOPPED';
+
+/** One of the gateway's Kubernetes watches (one per kind and watched namespace). */
+export type WatchStatus = {
+  __typename?: 'WatchStatus';
+  lastError: Maybe<Scalars['String']['output']>;
+  /** When the gateway last applied a change from this watch. */
+  lastEventAt: Maybe<Scalars['DateTime']['output']>;
+  /** The namespace watched; null for a watch of every namespace. */
+  namespace: Maybe<Scalars['String']['output']>;
+  /** Objects in the watch's cache. */
+  objects: Scalars['Int']['output'];
+  /** Lists after the first: the watch expired and the gateway relisted (live subscriptions got RESYNC). */
+  relists: Scalars['Int']['output'];
+  /** Plural resource: `mpijobs`, `pods`, `events`, `namespaces`, `resourcequotas`. */
+  resource: Scalars['String']['output'];
+  /** Restarts after errors. */
+  restarts: Scalars['Int']['output'];
+  state: WatchState;
+  /** True once the first list was applied; stays true while reconnecting. */
+  synced: Scalars['Boolean']['output'];
 };
 
 export type WithIndex<TObject> = TObject & Record<string, any>;
@@ -903,6 +1147,8 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = ResolversObject<{
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  ChangeCursors: ResolverTypeWrapper<ChangeCursors>;
+  ChangeType: ChangeType;
   CleanPodPolicy: CleanPodPolicy;
   ConditionStatus: ConditionStatus;
   ContainerSpec: ResolverTypeWrapper<ContainerSpec>;
@@ -919,19 +1165,25 @@ export type ResolversTypes = ResolversObject<{
   EnvVarInput: EnvVarInput;
   ErrorCode: ErrorCode;
   Event: ResolverTypeWrapper<EventModel>;
+  EventChange: ResolverTypeWrapper<Omit<EventChange, 'event'> & { event?: Maybe<ResolversTypes['Event']> }>;
   EventConnection: ResolverTypeWrapper<EventConnectionModel>;
   EventEdge: ResolverTypeWrapper<EventEdgeModel>;
   EventType: EventType;
   FieldError: ResolverTypeWrapper<FieldErrorModel>;
   Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  GatewayStatus: ResolverTypeWrapper<GatewayStatusModel>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   JobCondition: ResolverTypeWrapper<JobCondition>;
   Label: ResolverTypeWrapper<Label>;
   LabelInput: LabelInput;
   LauncherCreationPolicy: LauncherCreationPolicy;
+  LogLine: ResolverTypeWrapper<LogLineModel>;
+  LogLines: ResolverTypeWrapper<Omit<LogLines, 'lines'> & { lines: Array<ResolversTypes['LogLine']> }>;
+  LogStream: LogStream;
   MPIImplementation: MPIImplementation;
   MPIJob: ResolverTypeWrapper<MpiJobModel>;
+  MPIJobChange: ResolverTypeWrapper<Omit<MPIJobChange, 'job'> & { job?: Maybe<ResolversTypes['MPIJob']> }>;
   MPIJobConnection: ResolverTypeWrapper<MpiJobConnectionModel>;
   MPIJobEdge: ResolverTypeWrapper<MpiJobEdgeModel>;
   MPIJobOrder: MPIJobOrder;
@@ -951,6 +1203,7 @@ export type ResolversTypes = ResolversObject<{
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PendingPod: ResolverTypeWrapper<PendingPodModel>;
   Pod: ResolverTypeWrapper<PodModel>;
+  PodChange: ResolverTypeWrapper<Omit<PodChange, 'pod'> & { pod?: Maybe<ResolversTypes['Pod']> }>;
   PodCondition: ResolverTypeWrapper<PodCondition>;
   PodConnection: ResolverTypeWrapper<PodConnectionModel>;
   PodEdge: ResolverTypeWrapper<PodEdgeModel>;
@@ -976,12 +1229,17 @@ export type ResolversTypes = ResolversObject<{
   SchedulingPolicy: ResolverTypeWrapper<SchedulingPolicy>;
   SchedulingPolicyInput: SchedulingPolicyInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UserError: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['UserError']>;
+  Viewer: ResolverTypeWrapper<ViewerModel>;
+  WatchState: WatchState;
+  WatchStatus: ResolverTypeWrapper<WatchStatus>;
 }>;
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = ResolversObject<{
   Boolean: Scalars['Boolean']['output'];
+  ChangeCursors: ChangeCursors;
   ContainerSpec: ContainerSpec;
   ContainerStatus: ContainerStatus;
   ContainerTermination: ContainerTermination;
@@ -993,16 +1251,21 @@ export type ResolversParentTypes = ResolversObject<{
   EnvVar: EnvVar;
   EnvVarInput: EnvVarInput;
   Event: EventModel;
+  EventChange: Omit<EventChange, 'event'> & { event?: Maybe<ResolversParentTypes['Event']> };
   EventConnection: EventConnectionModel;
   EventEdge: EventEdgeModel;
   FieldError: FieldErrorModel;
   Float: Scalars['Float']['output'];
+  GatewayStatus: GatewayStatusModel;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   JobCondition: JobCondition;
   Label: Label;
   LabelInput: LabelInput;
+  LogLine: LogLineModel;
+  LogLines: Omit<LogLines, 'lines'> & { lines: Array<ResolversParentTypes['LogLine']> };
   MPIJob: MpiJobModel;
+  MPIJobChange: Omit<MPIJobChange, 'job'> & { job?: Maybe<ResolversParentTypes['MPIJob']> };
   MPIJobConnection: MpiJobConnectionModel;
   MPIJobEdge: MpiJobEdgeModel;
   MPIJobOrder: MPIJobOrder;
@@ -1019,6 +1282,7 @@ export type ResolversParentTypes = ResolversObject<{
   PageInfo: PageInfo;
   PendingPod: PendingPodModel;
   Pod: PodModel;
+  PodChange: Omit<PodChange, 'pod'> & { pod?: Maybe<ResolversParentTypes['Pod']> };
   PodCondition: PodCondition;
   PodConnection: PodConnectionModel;
   PodEdge: PodEdgeModel;
@@ -1041,7 +1305,16 @@ export type ResolversParentTypes = ResolversObject<{
   SchedulingPolicy: SchedulingPolicy;
   SchedulingPolicyInput: SchedulingPolicyInput;
   String: Scalars['String']['output'];
+  Subscription: Record<PropertyKey, never>;
   UserError: ResolversInterfaceTypes<ResolversParentTypes>['UserError'];
+  Viewer: ViewerModel;
+  WatchStatus: WatchStatus;
+}>;
+
+export type ChangeCursorsResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['ChangeCursors'] = ResolversParentTypes['ChangeCursors']> = ResolversObject<{
+  events?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  mpiJobs?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pods?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type ContainerSpecResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['ContainerSpec'] = ResolversParentTypes['ContainerSpec']> = ResolversObject<{
@@ -1120,6 +1393,12 @@ export type EventResolvers<ContextType = GraphContext, ParentType extends Resolv
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type EventChangeResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['EventChange'] = ResolversParentTypes['EventChange']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  event?: Resolver<Maybe<ResolversTypes['Event']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ChangeType'], ParentType, ContextType>;
+}>;
+
 export type EventConnectionResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['EventConnection'] = ResolversParentTypes['EventConnection']> = ResolversObject<{
   edges?: Resolver<Array<ResolversTypes['EventEdge']>, ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['Event']>, ParentType, ContextType>;
@@ -1140,6 +1419,13 @@ export type FieldErrorResolvers<ContextType = GraphContext, ParentType extends R
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type GatewayStatusResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['GatewayStatus'] = ResolversParentTypes['GatewayStatus']> = ResolversObject<{
+  checkedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cursors?: Resolver<ResolversTypes['ChangeCursors'], ParentType, ContextType>;
+  live?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  watches?: Resolver<Array<ResolversTypes['WatchStatus']>, ParentType, ContextType>;
+}>;
+
 export type JobConditionResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['JobCondition'] = ResolversParentTypes['JobCondition']> = ResolversObject<{
   lastTransitionTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   lastUpdateTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1152,6 +1438,21 @@ export type JobConditionResolvers<ContextType = GraphContext, ParentType extends
 export type LabelResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['Label'] = ResolversParentTypes['Label']> = ResolversObject<{
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type LogLineResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['LogLine'] = ResolversParentTypes['LogLine']> = ResolversObject<{
+  container?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pod?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rank?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  role?: Resolver<Maybe<ResolversTypes['ReplicaType']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stream?: Resolver<Maybe<ResolversTypes['LogStream']>, ParentType, ContextType>;
+  text?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timestamp?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+}>;
+
+export type LogLinesResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['LogLines'] = ResolversParentTypes['LogLines']> = ResolversObject<{
+  lines?: Resolver<Array<ResolversTypes['LogLine']>, ParentType, ContextType>;
 }>;
 
 export type MPIJobResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['MPIJob'] = ResolversParentTypes['MPIJob']> = ResolversObject<{
@@ -1171,6 +1472,12 @@ export type MPIJobResolvers<ContextType = GraphContext, ParentType extends Resol
   uid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   workers?: Resolver<ResolversTypes['PodConnection'], ParentType, ContextType, Partial<MPIJobworkersArgs>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+}>;
+
+export type MPIJobChangeResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['MPIJobChange'] = ResolversParentTypes['MPIJobChange']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  job?: Resolver<Maybe<ResolversTypes['MPIJob']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ChangeType'], ParentType, ContextType>;
 }>;
 
 export type MPIJobConnectionResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['MPIJobConnection'] = ResolversParentTypes['MPIJobConnection']> = ResolversObject<{
@@ -1302,6 +1609,12 @@ export type PodResolvers<ContextType = GraphContext, ParentType extends Resolver
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 }>;
 
+export type PodChangeResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['PodChange'] = ResolversParentTypes['PodChange']> = ResolversObject<{
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pod?: Resolver<Maybe<ResolversTypes['Pod']>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['ChangeType'], ParentType, ContextType>;
+}>;
+
 export type PodConditionResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['PodCondition'] = ResolversParentTypes['PodCondition']> = ResolversObject<{
   lastTransitionTime?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   message?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1335,12 +1648,14 @@ export type PodFailureResolvers<ContextType = GraphContext, ParentType extends R
 }>;
 
 export type QueryResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  gatewayStatus?: Resolver<ResolversTypes['GatewayStatus'], ParentType, ContextType>;
   mpiJob?: Resolver<Maybe<ResolversTypes['MPIJob']>, ParentType, ContextType, RequireFields<QuerympiJobArgs, 'name' | 'namespace'>>;
   mpiJobs?: Resolver<ResolversTypes['MPIJobConnection'], ParentType, ContextType, Partial<QuerympiJobsArgs>>;
   namespace?: Resolver<Maybe<ResolversTypes['Namespace']>, ParentType, ContextType, RequireFields<QuerynamespaceArgs, 'name'>>;
   namespaces?: Resolver<ResolversTypes['NamespaceConnection'], ParentType, ContextType, Partial<QuerynamespacesArgs>>;
   node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QuerynodeArgs, 'id'>>;
   previewMPIJob?: Resolver<ResolversTypes['MPIJobPreview'], ParentType, ContextType, RequireFields<QuerypreviewMPIJobArgs, 'input'>>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
 }>;
 
 export type QuotaCheckResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['QuotaCheck'] = ResolversParentTypes['QuotaCheck']> = ResolversObject<{
@@ -1433,11 +1748,39 @@ export type SchedulingPolicyResolvers<ContextType = GraphContext, ParentType ext
   scheduleTimeoutSeconds?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  events?: SubscriptionResolver<ResolversTypes['EventChange'], "events", ParentType, ContextType, RequireFields<SubscriptioneventsArgs, 'namespace'>>;
+  gatewayStatus?: SubscriptionResolver<ResolversTypes['GatewayStatus'], "gatewayStatus", ParentType, ContextType>;
+  jobLogs?: SubscriptionResolver<ResolversTypes['LogLines'], "jobLogs", ParentType, ContextType, RequireFields<SubscriptionjobLogsArgs, 'follow' | 'name' | 'namespace' | 'previous' | 'timestamps'>>;
+  mpiJobChanged?: SubscriptionResolver<ResolversTypes['MPIJobChange'], "mpiJobChanged", ParentType, ContextType, Partial<SubscriptionmpiJobChangedArgs>>;
+  podChanged?: SubscriptionResolver<ResolversTypes['PodChange'], "podChanged", ParentType, ContextType, RequireFields<SubscriptionpodChangedArgs, 'namespace'>>;
+}>;
+
 export type UserErrorResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
   __resolveType: TypeResolveFn<'FieldError' | 'QuotaExceededError', ParentType, ContextType>;
 }>;
 
+export type ViewerResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer']> = ResolversObject<{
+  can?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<ViewercanArgs, 'resource' | 'verb'>>;
+  groups?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  namespaces?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type WatchStatusResolvers<ContextType = GraphContext, ParentType extends ResolversParentTypes['WatchStatus'] = ResolversParentTypes['WatchStatus']> = ResolversObject<{
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  lastEventAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  namespace?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  objects?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  relists?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  resource?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  restarts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['WatchState'], ParentType, ContextType>;
+  synced?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type Resolvers<ContextType = GraphContext> = ResolversObject<{
+  ChangeCursors?: ChangeCursorsResolvers<ContextType>;
   ContainerSpec?: ContainerSpecResolvers<ContextType>;
   ContainerStatus?: ContainerStatusResolvers<ContextType>;
   ContainerTermination?: ContainerTerminationResolvers<ContextType>;
@@ -1447,12 +1790,17 @@ export type Resolvers<ContextType = GraphContext> = ResolversObject<{
   Diagnosis?: DiagnosisResolvers<ContextType>;
   EnvVar?: EnvVarResolvers<ContextType>;
   Event?: EventResolvers<ContextType>;
+  EventChange?: EventChangeResolvers<ContextType>;
   EventConnection?: EventConnectionResolvers<ContextType>;
   EventEdge?: EventEdgeResolvers<ContextType>;
   FieldError?: FieldErrorResolvers<ContextType>;
+  GatewayStatus?: GatewayStatusResolvers<ContextType>;
   JobCondition?: JobConditionResolvers<ContextType>;
   Label?: LabelResolvers<ContextType>;
+  LogLine?: LogLineResolvers<ContextType>;
+  LogLines?: LogLinesResolvers<ContextType>;
   MPIJob?: MPIJobResolvers<ContextType>;
+  MPIJobChange?: MPIJobChangeResolvers<ContextType>;
   MPIJobConnection?: MPIJobConnectionResolvers<ContextType>;
   MPIJobEdge?: MPIJobEdgeResolvers<ContextType>;
   MPIJobPayload?: MPIJobPayloadResolvers<ContextType>;
@@ -1468,6 +1816,7 @@ export type Resolvers<ContextType = GraphContext> = ResolversObject<{
   PageInfo?: PageInfoResolvers<ContextType>;
   PendingPod?: PendingPodResolvers<ContextType>;
   Pod?: PodResolvers<ContextType>;
+  PodChange?: PodChangeResolvers<ContextType>;
   PodCondition?: PodConditionResolvers<ContextType>;
   PodConnection?: PodConnectionResolvers<ContextType>;
   PodEdge?: PodEdgeResolvers<ContextType>;
@@ -1484,6 +1833,9 @@ export type Resolvers<ContextType = GraphContext> = ResolversObject<{
   Resources?: ResourcesResolvers<ContextType>;
   RunPolicy?: RunPolicyResolvers<ContextType>;
   SchedulingPolicy?: SchedulingPolicyResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
+  WatchStatus?: WatchStatusResolvers<ContextType>;
 }>;
 

@@ -26,14 +26,14 @@ export class EventLoaders {
     this.byObject = new DataLoader(async (keys) =>
       keys.map((key) => {
         const namespace = key.slice(0, key.indexOf('/'));
-        return viewer.canRead(namespace) ? cache.byIndex(INDEX_EVENT_BY_OBJECT, key).map(toEventModel) : [];
+        return viewer.canRead(namespace, 'events') ? cache.byIndex(INDEX_EVENT_BY_OBJECT, key).map(toEventModel) : [];
       }),
     );
     this.byKey = new DataLoader(async (keys) =>
       keys.map((key) => {
         const slash = key.indexOf('/');
         const namespace = key.slice(0, slash);
-        if (!viewer.canRead(namespace)) return null;
+        if (!viewer.canRead(namespace, 'events')) return null;
         const object = cache.get(namespace, key.slice(slash + 1));
         return object ? toEventModel(object) : null;
       }),

@@ -1,6 +1,7 @@
 // What every resolver gets: the viewer, per-request loaders over the shared caches, and the
 // services for writes. A context is built per HTTP request (and, with subscriptions, per event).
 
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { KubernetesUnavailableError } from '../errors.ts';
 import { EventLoaders } from '../event/loaders.ts';
@@ -10,6 +11,7 @@ import type { MpiJobService, NamespaceScope } from '../mpijob/service.ts';
 import { QuotaLoaders } from '../quota/loaders.ts';
 import type { Viewer } from '../viewer/viewer.ts';
 import { PodLoaders } from '../worker/loaders.ts';
+import type { LiveServices } from './live.ts';
 
 export interface GraphServices {
   caches: ClusterCaches;
@@ -19,6 +21,8 @@ export interface GraphServices {
   isReady(): boolean;
   /** Milliseconds since the epoch; a parameter so tests can fix the clock. */
   now(): number;
+  /** What subscriptions are served from: change hubs, shared log streams, watch status. */
+  live: LiveServices;
 }
 
 export interface Loaders {
@@ -28,8 +32,17 @@ export interface Loaders {
   quotas: QuotaLoaders;
 }
 
+/** Where a request came from, for the audit log and for log lines. */
+export interface RequestInfo {
+  /** Unique per HTTP request or WebSocket subscription. */
+  id: string;
+  /** The peer's address, as the socket reports it. */
+  sourceAddress: string | undefined;
+}
+
 export interface GraphContext {
   viewer: Viewer;
+  request: RequestInfo;
   services: GraphServices;
   loaders: Loaders;
   /** One clock reading per request, so every duration in an answer agrees. */
@@ -37,10 +50,12 @@ export interface GraphContext {
   logger: Logger;
 }
 
-export function createGraphContext(services: GraphServices, viewer: Viewer, logger: Logger): GraphContext {
+/** `request` defaults to a fresh id and no address (in-process callers). */
+export function createGraphContext(services: GraphServices, viewer: Viewer, logger: Logger, request?: RequestInfo): GraphContext {
   const { caches } = services;
   return {
     viewer,
+    request: request ?? { id: randomUUID(), sourceAddress: undefined },
     services,
     logger,
     nowMs: services.now(),

@@ -159,7 +159,7 @@ describe('the MPIJob graph over in-memory caches', () => {
   });
 
   it('hides namespaces the viewer may not read', async () => {
-    const viewer = { username: 'alice', groups: [], canRead: (ns: string) => ns === 'team-b' };
+    const viewer = { username: 'alice', groups: [], canRead: (ns: string) => ns === 'team-b', can: async () => false, impersonation: undefined };
     const result = await fake.execute('{ mpiJobs { nodes { name } } mpiJob(namespace: "team-a", name: "pi") { name } namespaces { nodes { name } } }', {}, viewer);
     expect(result.data).toEqual({ mpiJobs: { nodes: [{ name: 'queued' }] }, mpiJob: null, namespaces: { nodes: [{ name: 'team-b' }] } });
   });

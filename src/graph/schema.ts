@@ -6,10 +6,16 @@ import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import type { Resolvers } from '../__generated__/resolvers-types.ts';
+import { eventSubscriptionResolvers } from '../event/subscriptions.ts';
+import { logSubscriptionResolvers } from '../logs/subscriptions.ts';
 import { mpiJobResolvers } from '../mpijob/resolvers.ts';
+import { mpiJobSubscriptionResolvers } from '../mpijob/subscriptions.ts';
 import { nodeResolvers } from '../node/resolvers.ts';
 import { quotaResolvers } from '../quota/resolvers.ts';
+import { statusResolvers } from '../status/resolvers.ts';
+import { viewerResolvers } from '../viewer/resolvers.ts';
 import { workerResolvers } from '../worker/resolvers.ts';
+import { workerSubscriptionResolvers } from '../worker/subscriptions.ts';
 import { DateTimeScalar } from './scalars.ts';
 
 export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
@@ -37,7 +43,18 @@ export function mergeResolvers(maps: readonly Resolvers[]): Resolvers {
   return merged as Resolvers;
 }
 
-export const RESOLVERS: readonly Resolvers[] = [mpiJobResolvers, workerResolvers, quotaResolvers, nodeResolvers];
+export const RESOLVERS: readonly Resolvers[] = [
+  mpiJobResolvers,
+  workerResolvers,
+  quotaResolvers,
+  nodeResolvers,
+  viewerResolvers,
+  mpiJobSubscriptionResolvers,
+  workerSubscriptionResolvers,
+  eventSubscriptionResolvers,
+  logSubscriptionResolvers,
+  statusResolvers,
+];
 
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({

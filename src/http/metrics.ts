@@ -28,10 +28,23 @@ export class GraphQLMetrics {
   }
 }
 
+/** Live subscriptions: WebSocket connections, subscribers per change hub, shared log streams. */
+export interface LiveMetrics {
+  connections: number;
+  subscriptions: number;
+  /** Payload executions, and deliveries that reused another subscriber's execution. */
+  executions: number;
+  sharedDeliveries: number;
+  hubs: Array<{ kind: string; subscribers: number; overflows: number }>;
+  logStreams: { open: number; opened: number; members: number; requests: number };
+}
+
 export interface MetricsSources {
   kubeRequests(): KubeRequestSample[];
   informers(): InformerStatus[];
   graphql: GraphQLMetrics;
+  /** Absent until subscriptions are served. */
+  live?: () => LiveMetrics;
 }
 
 function escapeLabel(value: string): string {
@@ -39,6 +52,7 @@ function escapeLabel(value: string): string {
 }
 
 function labels(pairs: Record<string, string>): string {
+  if (Object.keys(pairs).length === 0) return '';
   return `{${Object.entries(pairs)
     .map(([k, v]) => `${k}="${escapeLabel(v)}"`)
     .join(',')}}`;
@@ -112,6 +126,25 @@ export function renderMetrics(sources: MetricsSources): string {
   );
   for (const g of graphql) {
     out.raw(`mpijob_gateway_graphql_request_duration_seconds_count${labels({ operation: g.operation, outcome: g.outcome })} ${g.count}`);
+  }
+  const live = sources.live?.();
+  if (live) {
+    out.family('mpijob_gateway_websocket_connections', 'gauge', 'Open graphql-ws connections.', [[{}, live.connections]]);
+    out.family('mpijob_gateway_subscriptions', 'gauge', 'Active subscriptions over WebSocket.', [[{}, live.subscriptions]]);
+    out.family(
+      'mpijob_gateway_subscription_executions_total',
+      'counter',
+      'Subscription payloads executed, and deliveries that shared another subscriber\'s execution of the same change.',
+      [
+        [{ shared: 'false' }, live.executions],
+        [{ shared: 'true' }, live.sharedDeliveries],
+      ],
+    );
+    out.family('mpijob_gateway_change_subscribers', 'gauge', 'Subscribers of each change hub.', live.hubs.map((h) => [{ kind: h.kind }, h.subscribers]));
+    out.family('mpijob_gateway_slow_consumers_total', 'counter', 'Subscribers ended because they fell behind.', live.hubs.map((h) => [{ kind: h.kind }, h.overflows]));
+    out.family('mpijob_gateway_log_streams_open', 'gauge', 'Upstream pod log streams open, one per followed container.', [[{}, live.logStreams.open]]);
+    out.family('mpijob_gateway_log_stream_subscribers', 'gauge', 'jobLogs subscribers attached to open log streams.', [[{}, live.logStreams.members]]);
+    out.family('mpijob_gateway_log_requests_total', 'counter', 'pods/log requests made for log streams and reads.', [[{}, live.logStreams.requests]]);
   }
   return out.toString();
 }

@@ -8,11 +8,12 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import express, { type ErrorRequestHandler, type Request } from 'express';
-import type { GraphQLSchema } from 'graphql';
+import express, { type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import type { GraphQLSchema, ValidationRule } from 'graphql';
 import type { Logger } from 'pino';
 import { formatGraphQLError } from '../errors.ts';
 import type { GraphContext } from '../graph/context.ts';
+import { MAX_QUERY_TOKENS } from './hardening.ts';
 import { GraphQLMetrics, PROMETHEUS_CONTENT_TYPE, renderMetrics, type MetricsSources, type OperationType } from './metrics.ts';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -22,8 +23,6 @@ export const METRICS_PATH = '/metrics';
 
 /** Default cap on request bodies: far above any query or manifest, far below a memory problem. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
-/** Parser token limit: a dashboard query is a few hundred tokens; this stops pathological documents. */
-export const MAX_QUERY_TOKENS = 10_000;
 
 export interface Readiness {
   ready: boolean;
@@ -46,6 +45,14 @@ export interface HttpServerOptions {
   bodyLimitBytes?: number;
   /** Schema introspection; default true (the SDL is public: `npm run schema`). */
   introspection?: boolean;
+  /** Added to GraphQL's own validation rules (hardening's limits); default none. */
+  validationRules?: ValidationRule[];
+  /** Parser token limit; default MAX_QUERY_TOKENS. */
+  maxTokens?: number;
+  /** Leave "Did you mean ...?" schema hints out of validation errors; default false. */
+  hideSchemaDetails?: boolean;
+  /** Express handlers run on /graphql before the body is read (authentication); default none. */
+  guards?: RequestHandler[];
 }
 
 export interface GatewayHttpServer {
@@ -99,7 +106,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Gatew
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown: Apollo's own handlers would stop only Apollo and re-raise the signal.
     stopOnTerminationSignals: false,
-    parseOptions: { maxTokens: MAX_QUERY_TOKENS },
+    parseOptions: { maxTokens: options.maxTokens ?? MAX_QUERY_TOKENS },
+    validationRules: options.validationRules ?? [],
+    hideSchemaDetailsFromClientErrors: options.hideSchemaDetails ?? false,
+    // Apollo's default, stated: a browser cannot send a simple (form or text/plain) request or a
+    // GET without a preflight-forcing header, so no page can make a caller's browser act for it.
+    csrfPrevention: true,
     formatError: (formatted, original) =>
       formatGraphQLError(formatted, original, {
         onMasked: (error) => logger.error({ err: error }, 'masked an internal error'),
@@ -128,6 +140,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<Gatew
   });
   app.use(
     GRAPHQL_PATH,
+    ...(options.guards ?? []),
     express.json({ limit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES }),
     expressMiddleware(apollo, { context: async ({ req }) => options.context(req) }),
   );

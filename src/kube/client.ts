@@ -10,6 +10,8 @@ import {
   RequestContext,
   Watch,
 } from '@kubernetes/client-node';
+import { request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
 import { KubeApiError, KubeUnreachableError, type StatusBody } from './errors.ts';
 import { classifyRequest, KubeRequestCounter, NO_RESPONSE_CODE } from './request-metrics.ts';
 
@@ -125,26 +127,10 @@ export class KubeClient {
   async request<T>(request: KubeRequest): Promise<T> {
     const url = `${this.server}${request.path}`;
     const target = classifyRequest(request.method, url);
-    const context = new RequestContext(url, HttpMethod[request.method]);
-    await this.config.applySecurityAuthentication(context);
-    context.setHeaderParam('Accept', 'application/json');
-    if (request.impersonate) {
-      context.setHeaderParam(IMPERSONATE_USER, request.impersonate.user);
-      // One header per group is what the API server expects; the context holds one value per
-      // name, so groups are joined, which Go's header parsing also accepts.
-      if (request.impersonate.groups.length > 0) context.setHeaderParam(IMPERSONATE_GROUP, request.impersonate.groups.join(','));
-    }
-    if (request.body !== undefined) {
-      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
-      context.setBody(JSON.stringify(request.body));
-    }
-    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
     let status: number;
     let text: string;
     try {
-      const response = await this.http.send(context).toPromise();
-      status = response.httpStatusCode;
-      text = await response.body.text();
+      ({ status, text } = request.impersonate ? await this.sendImpersonated(url, request, request.impersonate) : await this.send(url, request));
     } catch (error) {
       this.counter.record(target, NO_RESPONSE_CODE);
       throw new KubeUnreachableError(error instanceof Error ? error.message : String(error), { cause: error });
@@ -156,6 +142,52 @@ export class KubeClient {
       throw new KubeApiError(status, statusBody, `${request.method} ${request.path} answered ${status}`);
     }
     return body as T;
+  }
+
+  private async send(url: string, request: KubeRequest): Promise<{ status: number; text: string }> {
+    const context = new RequestContext(url, HttpMethod[request.method]);
+    await this.config.applySecurityAuthentication(context);
+    context.setHeaderParam('Accept', 'application/json');
+    if (request.body !== undefined) {
+      context.setHeaderParam('Content-Type', request.contentType ?? 'application/json');
+      context.setBody(JSON.stringify(request.body));
+    }
+    context.setSignal(AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+    const response = await this.http.send(context).toPromise();
+    return { status: response.httpStatusCode, text: await response.body.text() };
+  }
+
+  /**
+   * A request made as someone else. The API server reads one group per `Impersonate-Group` line
+   * (a comma-joined line is one group named "a,b"), and fetch merges repeated header names into
+   * one line, so these go through node:http(s), which sends an array value as separate lines.
+   */
+  private async sendImpersonated(url: string, request: KubeRequest, impersonate: Impersonation): Promise<{ status: number; text: string }> {
+    const options: RequestOptions = { method: request.method, headers: {} };
+    await this.config.applyToHTTPSOptions(options);
+    const headers: OutgoingHttpHeaders = {
+      ...(options.headers as OutgoingHttpHeaders | undefined),
+      Accept: 'application/json',
+      [IMPERSONATE_USER]: impersonate.user,
+      ...(impersonate.groups.length > 0 ? { [IMPERSONATE_GROUP]: [...impersonate.groups] } : {}),
+    };
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (body !== undefined) {
+      headers['Content-Type'] = request.contentType ?? 'application/json';
+      // Node sends DELETE bodies unframed unless told their length.
+      headers['Content-Length'] = Buffer.byteLength(body);
+    }
+    const send = url.startsWith('https:') ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+      const outgoing = send(url, { ...options, headers, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) }, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      });
+      outgoing.on('error', reject);
+      outgoing.end(body);
+    });
   }
 
   async close(): Promise<void> {

@@ -27,7 +27,16 @@ export interface InformerStatus {
   lists: number;
   objects: number;
   lastError: string | undefined;
+  /** When the informer last applied a change (ms since the epoch); undefined before the first. */
+  lastEventAtMs?: number | undefined;
 }
+
+/**
+ * Life-cycle news of one informer, for the live side: `list` fires when a list answer is about
+ * to be applied (`relist` after the first one: changes may have been missed while the watch was
+ * gone), `state` on every state change.
+ */
+export type InformerEvent = { type: 'list'; relist: boolean; status: InformerStatus } | { type: 'state'; status: InformerStatus };
 
 export interface KindDefinition<T extends KubeObject> {
   /** Plural resource, for metrics and logs (`pods`). */
@@ -66,6 +75,7 @@ export class InformerRegistry {
   private readonly logger: Logger;
   private readonly scope: Scope;
   private readonly handles: InformerHandle[] = [];
+  private readonly listeners = new Set<(event: InformerEvent) => void>();
   private stopped = false;
 
   constructor(options: { client: KubeClient; logger: Logger; scope: Scope }) {
@@ -109,6 +119,9 @@ export class InformerRegistry {
       handle.status.lists += 1;
       const body = await this.client.request<{ metadata?: { resourceVersion?: string }; items?: unknown[] }>({ method: 'GET', path: listPath });
       const items = (body.items ?? []).filter(isKubeObject);
+      // ListWatch applies the answer right after this returns, so listeners hear of a relist
+      // before the changes it brings.
+      this.emit({ type: 'list', relist: handle.status.lists > 1, status: { ...handle.status } });
       // Our objects are raw JSON; ListWatch only reads metadata name/namespace/resourceVersion.
       return { metadata: body.metadata ?? {}, items } as unknown as KubernetesListObject<KubernetesObject>;
     };
@@ -127,6 +140,7 @@ export class InformerRegistry {
         lists: 0,
         objects: 0,
         lastError: undefined,
+        lastEventAtMs: undefined,
       },
       listWatch,
       timer: undefined,
@@ -137,11 +151,13 @@ export class InformerRegistry {
     };
     // Items come from our own list call and the watch of the same path: objects of kind T.
     const apply = (object: KubernetesObject): void => {
+      handle.status.lastEventAtMs = Date.now();
       if (isKubeObject(object)) store.upsert(object as T);
     };
     listWatch.on('add', apply);
     listWatch.on('update', apply);
     listWatch.on('delete', (object) => {
+      handle.status.lastEventAtMs = Date.now();
       if (isKubeObject(object)) store.remove(object as T);
     });
     listWatch.on('error', (error: unknown) => this.onError(handle, error));
@@ -153,6 +169,7 @@ export class InformerRegistry {
     if (this.stopped) return;
     handle.status.state = 'backoff';
     handle.status.lastError = errorText(error);
+    this.emitState(handle);
     const delay = handle.backoffMs;
     handle.backoffMs = Math.min(handle.backoffMs * 2, WATCH_RESTART_MAX_MS);
     this.logger.warn(
@@ -171,6 +188,7 @@ export class InformerRegistry {
     if (this.stopped) return;
     handle.failedThisRun = false;
     handle.status.state = 'starting';
+    this.emitState(handle);
     // start() resolves once the list is applied and the watch is open, or after an error
     // callback; it never rejects.
     await handle.listWatch.start();
@@ -180,6 +198,27 @@ export class InformerRegistry {
     handle.status.lastError = undefined;
     handle.backoffMs = WATCH_RESTART_BASE_MS;
     handle.resolveFirstSync();
+    this.emitState(handle);
+  }
+
+  /** Hears every informer's lists and state changes; returns the unsubscribe function. */
+  onEvent(listener: (event: InformerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emitState(handle: InformerHandle): void {
+    this.emit({ type: 'state', status: { ...handle.status, objects: handle.listWatch.list().length } });
+  }
+
+  private emit(event: InformerEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (error) {
+        this.logger.error({ err: error, resource: event.status.resource }, 'an informer listener failed');
+      }
+    }
   }
 
   /** Starts every informer; resolves at once (readiness is reported by `ready`). */
@@ -205,6 +244,7 @@ export class InformerRegistry {
     for (const handle of this.handles) {
       clearTimeout(handle.timer);
       handle.status.state = 'stopped';
+      this.emitState(handle);
       await handle.listWatch.stop();
     }
   }

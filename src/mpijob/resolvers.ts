@@ -8,6 +8,7 @@ import { eventSortKey } from '../event/model.ts';
 import { paginate } from '../graph/connection.ts';
 import { requireSynced, type GraphContext } from '../graph/context.ts';
 import { KIND_JOB, KIND_POD, MPIJOB_KIND } from '../kube/labels.ts';
+import type { WriteOptions } from '../kube/mpijobs.ts';
 import { LabelSelectorError, parseLabelSelector, type Requirement } from '../kube/label-selector.ts';
 import { WORKER_PAGE } from '../worker/loaders.ts';
 import { podSortKey, type PodModel } from '../worker/model.ts';
@@ -78,26 +79,32 @@ const Query: QueryResolvers = {
   },
 };
 
+/** Writes go to Kubernetes as the caller, so the API server applies RBAC and quota to them too. */
+function asViewer(context: GraphContext): WriteOptions {
+  const impersonate = context.viewer.impersonation;
+  return impersonate ? { impersonate } : {};
+}
+
 const Mutation: MutationResolvers = {
   createMPIJob: (_parent, args, context) => {
     requireSynced(context);
-    return context.services.mpiJobs.createTyped(args.input, args.dryRun ?? false, context.viewer);
+    return context.services.mpiJobs.createTyped(args.input, args.dryRun ?? false, context.viewer, asViewer(context));
   },
   createMPIJobFromManifest: (_parent, args, context) => {
     requireSynced(context);
-    return context.services.mpiJobs.createFromManifest(args.manifest, args.namespace, args.dryRun ?? false, context.viewer);
+    return context.services.mpiJobs.createFromManifest(args.manifest, args.namespace, args.dryRun ?? false, context.viewer, asViewer(context));
   },
   deleteMPIJob: (_parent, args, context) => {
     requireSynced(context);
-    return context.services.mpiJobs.delete(args.namespace, args.name, context.viewer);
+    return context.services.mpiJobs.delete(args.namespace, args.name, context.viewer, asViewer(context));
   },
   suspendMPIJob: (_parent, args, context) => {
     requireSynced(context);
-    return context.services.mpiJobs.setSuspended(args.namespace, args.name, true, context.viewer);
+    return context.services.mpiJobs.setSuspended(args.namespace, args.name, true, context.viewer, asViewer(context));
   },
   resumeMPIJob: (_parent, args, context) => {
     requireSynced(context);
-    return context.services.mpiJobs.setSuspended(args.namespace, args.name, false, context.viewer);
+    return context.services.mpiJobs.setSuspended(args.namespace, args.name, false, context.viewer, asViewer(context));
   },
 };
 

@@ -19,7 +19,7 @@ export class QuotaLoaders {
     this.viewer = viewer;
     this.quotasOf = new DataLoader(async (keys) =>
       keys.map((ns) =>
-        viewer.canRead(ns)
+        viewer.canRead(ns, 'resourcequotas')
           ? quotas
               .list(ns)
               .map(toQuotaModel)
@@ -37,7 +37,7 @@ export class QuotaLoaders {
       keys.map((key) => {
         const slash = key.indexOf('/');
         const ns = key.slice(0, slash);
-        const object = viewer.canRead(ns) ? quotas.get(ns, key.slice(slash + 1)) : undefined;
+        const object = viewer.canRead(ns, 'resourcequotas') ? quotas.get(ns, key.slice(slash + 1)) : undefined;
         return object ? toQuotaModel(object) : null;
       }),
     );

@@ -2,10 +2,11 @@
 // kubeconfig printed, serving queries, and a clean exit 0 on SIGTERM and SIGINT.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseTokenFile } from '../../src/auth/token-file.ts';
 
 const MAIN = new URL('../../src/main.ts', import.meta.url).pathname;
 
@@ -52,7 +53,13 @@ describe('npm start', () => {
       if ((await fetch(url.replace(/\/graphql$/, '/readyz'))).status === 200) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ namespaces { totalCount } }' }) });
+    const query = JSON.stringify({ query: '{ namespaces { totalCount } }' });
+    const anonymous = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: query });
+    expect(anonymous.status).toBe(401);
+    const tokenFile = /Tokens:\s+(\S+)/.exec(run.output())?.[1] ?? '';
+    expect(tokenFile).toBe(join(dataDir ?? '', 'tokens.csv'));
+    const adminToken = parseTokenFile(readFileSync(tokenFile, 'utf8')).find((e) => e.identity.username === 'admin')?.token;
+    const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: query });
     expect(await response.json()).toEqual({ data: { namespaces: { totalCount: 4 } } });
     child?.kill('SIGTERM');
     expect(await run.exit).toBe(0);

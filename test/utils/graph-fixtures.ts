@@ -7,6 +7,8 @@ import { createGraphContext, type GraphServices } from '../../src/graph/context.
 import { buildSchema } from '../../src/graph/schema.ts';
 import { SharedObjectStore } from '../../src/kube/cache.ts';
 import { ConflictError, NotFoundError } from '../../src/errors.ts';
+import { createLiveServices } from '../../src/graph/live.ts';
+import { KubeApiError } from '../../src/kube/errors.ts';
 import type { MpiJobWriter, WriteOptions } from '../../src/kube/mpijobs.ts';
 import type { EventObject, MPIJobObject, NamespaceObject, PodObject, ResourceQuotaObject } from '../../src/kube/objects.ts';
 import { eventObjectKey, INDEX_EVENT_BY_OBJECT, INDEX_POD_BY_JOB, podJobKey, type ClusterCaches } from '../../src/kube/watched.ts';
@@ -73,6 +75,18 @@ export function createFakeCluster(): FakeCluster {
     },
   };
   const scope = { includes: () => true };
+  // Subscriptions over the same stores; pod logs are not available without a cluster.
+  const live = createLiveServices({
+    caches,
+    watches: { statuses: () => [], onEvent: () => () => undefined },
+    logSource: {
+      open: (_request, handlers) => {
+        queueMicrotask(() => handlers.onEnd(new KubeApiError(404, undefined, 'no pod logs in the fake cluster')));
+        return { abort: () => undefined };
+      },
+    },
+    logger: pino({ level: 'silent' }),
+  });
   const fake: FakeCluster = {
     caches,
     writes,
@@ -83,6 +97,7 @@ export function createFakeCluster(): FakeCluster {
       mpiJobs: new MpiJobService({ writer, caches, scope }),
       isReady: () => fake.ready,
       now: () => NOW,
+      live,
     }),
     execute: async (query, variables, viewer = ANONYMOUS_VIEWER) =>
       graphql({
