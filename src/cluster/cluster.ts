@@ -23,7 +23,7 @@ import { createReviewHandler } from './api/reviews.ts';
 import { createTokenAuthenticator, parseTokenFile, renderTokenFile } from './api/tokens.ts';
 import { bootstrapRbacObjects, demoRbacObjects, ensureObjects, generateDemoTokens, mpiOperatorRbacObjects } from './rbac-seed.ts';
 import { startControllers } from './controllers/manager.ts';
-import { seedCluster } from './seed.ts';
+import { ensureSystemNamespaces, seedCluster } from './seed.ts';
 
 export interface EmbeddedClusterOptions {
   /** Where the kubeconfig, the PKI and (unless ephemeral) the state live. Required. */
@@ -146,6 +146,7 @@ export async function startEmbeddedCluster(options: EmbeddedClusterOptions): Pro
     timeScale: options.timeScale ?? 1,
     logger: options.logger,
   });
+  await ensureSystemNamespaces(kubeConfig);
   if (firstStart && options.seed !== false) await seedCluster(kubeConfig);
   options.logger?.info({ url: server.url, kubeconfig: kubeconfigPath, ephemeral: Boolean(options.ephemeral) }, 'embedded cluster started');
 

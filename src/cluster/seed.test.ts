@@ -6,7 +6,7 @@ import { quotaAdmission } from './api/admission/quota.ts';
 import { ClusterClient } from './controllers/client.ts';
 import { startControllers, type RunningControllers } from './controllers/manager.ts';
 import type { MPIJob } from './controllers/objects.ts';
-import { SEED_MPIJOBS, seedCluster } from './seed.ts';
+import { SEED_MPIJOBS, ensureSystemNamespaces, seedCluster } from './seed.ts';
 
 let server: TestApiServer;
 let controllers: RunningControllers;
@@ -89,5 +89,15 @@ describe('seedCluster', () => {
     expect(event.message).toContain('requests.cpu=24');
     const job = await client.mpiJobs.get('team-b', 'llm-pretrain');
     expect(conditionOf(job, 'Running')).toBeUndefined();
+  });
+});
+
+describe('ensureSystemNamespaces', () => {
+  it('creates the namespaces kube-apiserver always has, and leaves them alone the second time', async () => {
+    await ensureSystemNamespaces(server.kubeConfig);
+    await ensureSystemNamespaces(server.kubeConfig);
+    const namespaces = (await core.listNamespace()).items.map((n) => n.metadata?.name);
+    expect(namespaces).toEqual(expect.arrayContaining(['default', 'kube-system', 'kube-public', 'kube-node-lease']));
+    expect(namespaces.filter((name) => name === 'kube-public')).toHaveLength(1);
   });
 });

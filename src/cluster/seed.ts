@@ -16,6 +16,11 @@ import {
 import { ClusterClient, MPIJOB_API_VERSION, MPIJOB_KIND, isAlreadyExists } from './controllers/client.ts';
 import type { Container, MPIJob, ReplicaSpec } from './controllers/objects.ts';
 
+/**
+ * The namespaces kube-apiserver creates at every start (its system namespaces controller), seed
+ * or not: a gateway listing namespaces on a real cluster always sees them.
+ */
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
 export const SEED_NAMESPACES = ['default', 'kube-system', 'team-a', 'team-b'] as const;
 export const LABEL_QUEUE_NAME = 'kueue.x-k8s.io/queue-name';
 
@@ -222,6 +227,18 @@ async function createIfAbsent(create: () => Promise<unknown>): Promise<void> {
     await create();
   } catch (err) {
     if (!isAlreadyExists(err)) throw err;
+  }
+}
+
+/** Creates SYSTEM_NAMESPACES that are missing, as kube-apiserver does at each start. */
+export async function ensureSystemNamespaces(kubeConfig: KubeConfig): Promise<void> {
+  const client = new ClusterClient(kubeConfig);
+  try {
+    for (const name of SYSTEM_NAMESPACES) {
+      await createIfAbsent(() => client.core.createNamespace({ body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } } }));
+    }
+  } finally {
+    await client.close();
   }
 }
 

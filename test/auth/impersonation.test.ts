@@ -1,19 +1,20 @@
-// The gateway's Kubernetes client impersonating a caller against the embedded API server: the
-// server must see exactly the user and each group, one Impersonate-Group line per group (a
-// comma-joined line would be read as a single group named "a,b").
+// The gateway's Kubernetes client impersonating a caller against the API server (the embedded
+// one, or kube-apiserver with GATEWAY_TEST_BACKEND=kube-apiserver): the server must see exactly
+// the user and each group, one Impersonate-Group line per group (a comma-joined line would be
+// read as a single group named "a,b").
 
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTokenFile } from '../../src/auth/token-file.ts';
 import { KubeClient, loadKubeConfig } from '../../src/kube/client.ts';
 import { KubeReviews } from '../../src/kube/reviews.ts';
-import { startTestCluster, type TestCluster } from '../utils/embedded-cluster.ts';
+import { startBackendCluster, type BackendCluster } from '../utils/test-backend.ts';
 
-let cluster: TestCluster;
+let cluster: BackendCluster;
 let client: KubeClient;
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ seed: true });
+  cluster = await startBackendCluster({ seed: true });
   client = new KubeClient({ config: loadKubeConfig({ kind: 'kubeconfig', path: cluster.kubeconfigPath }) });
 });
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditRecord } from '../../src/audit/record.ts';
 import { startTestGateway, type DemoUser, type TestGateway } from '../utils/gateway.ts';
+import { testBackend } from '../utils/test-backend.ts';
 import { connect, errorCodes, record, type ClientHandle } from '../utils/subscriptions.ts';
 
 let gw: TestGateway;
@@ -95,7 +96,9 @@ describe('subscriptions are filtered per viewer', () => {
 describe('logs', () => {
   const LOGS = 'subscription($ns: String!, $name: String!) { jobLogs(namespace: $ns, name: $name, follow: false) { lines { pod text } } }';
 
-  it('streams a team-a job log to alice, and records the stream she opened', async () => {
+  // kube-apiserver reads container logs from the pod's kubelet, and the simulated kubelet serves
+  // none: on the real backend there are no lines to stream. The refusals below run on both.
+  it.skipIf(testBackend() === 'kube-apiserver')('streams a team-a job log to alice, and records the stream she opened', async () => {
     const alice = record<{ jobLogs: { lines: Array<{ pod: string; text: string }> } }>((await as('alice')).client, LOGS, { ns: 'team-a', name: 'pi' });
     await alice.done;
     const lines = alice.results.flatMap((r) => r.data?.jobLogs.lines ?? []);

@@ -97,7 +97,7 @@ describe('authentication over HTTP', () => {
       logsB: can(verb: "get", resource: "pods/log", namespace: "team-b")
       anywhere: can(verb: "list", resource: "mpijobs") } }`;
     const [admin, alice, bob] = await Promise.all([gw.graphql(query), gw.as('alice').graphql(query), gw.as('bob').graphql(query)]);
-    expect(admin.data).toEqual({ viewer: { username: 'admin', groups: ['system:authenticated'], namespaces: ['default', 'kube-system', 'team-a', 'team-b'], createA: true, createB: true, logsB: true, anywhere: true } });
+    expect(admin.data).toEqual({ viewer: { username: 'admin', groups: ['system:authenticated'], namespaces: ['default', 'kube-node-lease', 'kube-public', 'kube-system', 'team-a', 'team-b'], createA: true, createB: true, logsB: true, anywhere: true } });
     expect(alice.data).toEqual({ viewer: { username: 'alice', groups: ['system:authenticated'], namespaces: ['team-a'], createA: true, createB: false, logsB: false, anywhere: false } });
     expect(bob.data).toEqual({ viewer: { username: 'bob', groups: ['system:authenticated'], namespaces: ['team-b'], createA: false, createB: false, logsB: true, anywhere: false } });
   });
@@ -118,7 +118,7 @@ describe('bob cannot read team-a', () => {
 
     const admin = await gw.graphql<ListsData>(LISTS);
     expect(admin.data?.mpiJobs.nodes.map((j) => j.name).sort()).toEqual([...TEAM_A_JOBS, ...TEAM_B_JOBS].sort());
-    expect(admin.data?.namespaces.totalCount).toBe(4);
+    expect(admin.data?.namespaces.totalCount).toBe(6);
   });
 
   it('gets nothing from a team-a namespace filter, label selector or search', async () => {

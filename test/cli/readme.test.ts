@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../utils/gateway.ts';
+import { testBackend } from '../utils/test-backend.ts';
 import { readmeBlocks } from '../utils/readme.ts';
 import { cliHome, REPO_ROOT, type CliHome, type CliResult } from './run-cli.ts';
 
@@ -60,7 +61,9 @@ describe('the README command-line tour', () => {
     expect(results.get('describe bert-finetune')?.stdout).toMatch(/worker rank 1 .*OOMKilled/);
     expect(results.get('quota')?.stdout).toMatch(/^team-a\s+team-a-quota\s+requests\.cpu/m);
     expect(results.get('wait hello')?.stdout).toBe('mpijob team-a/hello SUCCEEDED\n');
-    expect(results.get('logs hello')?.stdout.length).toBeGreaterThan(0);
+    // kube-apiserver reads container logs from the pod's kubelet and the simulated kubelet serves
+    // none, so on the real backend the tour's `logs` runs (exit 0 above) but has no lines to print.
+    if (testBackend() !== 'kube-apiserver') expect(results.get('logs hello')?.stdout.length).toBeGreaterThan(0);
     expect(results.get('create huge')?.stderr).toMatch(/^error: exceeded quota: team-a-quota.*\[QUOTA_EXCEEDED\]$/m);
     expect(results.get('delete hello')?.stdout).toBe('mpijob team-a/hello deleted\n');
   });

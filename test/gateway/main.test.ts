@@ -60,7 +60,8 @@ describe('npm start', () => {
     expect(tokenFile).toBe(join(dataDir ?? '', 'tokens.csv'));
     const adminToken = parseTokenFile(readFileSync(tokenFile, 'utf8')).find((e) => e.identity.username === 'admin')?.token;
     const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${adminToken}` }, body: query });
-    expect(await response.json()).toEqual({ data: { namespaces: { totalCount: 4 } } });
+    // The seed's team-a and team-b, and the four namespaces every kube-apiserver creates.
+    expect(await response.json()).toEqual({ data: { namespaces: { totalCount: 6 } } });
     child?.kill('SIGTERM');
     expect(await run.exit).toBe(0);
   });

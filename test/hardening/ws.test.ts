@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type Gateway } from '../../src/gateway.ts';
 import { parseTokenFile } from '../../src/auth/token-file.ts';
-import { startTestCluster, type TestCluster } from '../utils/embedded-cluster.ts';
+import { startBackendCluster, type BackendCluster } from '../utils/test-backend.ts';
 import { connect, errorCodes, record, wsUrl, type ClientHandle } from '../utils/subscriptions.ts';
 
 /** graphql-ws close codes (the protocol's): refused connection_init, and no connection_init in time. */
@@ -22,14 +22,14 @@ const INIT_TIMEOUT_MS = 300;
 const MAX_SUBSCRIPTIONS_PER_USER = 4;
 const MAX_CONNECTIONS_PER_USER = 3;
 
-let cluster: TestCluster;
+let cluster: BackendCluster;
 let gateway: Gateway;
 let tokenFile: string;
 let tokens: Record<'admin' | 'alice' | 'bob', string>;
 const clients: ClientHandle[] = [];
 
 beforeAll(async () => {
-  cluster = await startTestCluster({ timeScale: 60 });
+  cluster = await startBackendCluster({ timeScale: 60 });
   // A copy of the demo token file, which this suite edits to revoke a token.
   tokenFile = join(cluster.dataDir, 'gateway-tokens.csv');
   copyFileSync(cluster.tokenFilePath, tokenFile);

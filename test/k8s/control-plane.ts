@@ -28,11 +28,19 @@ import type { ControlPlaneBinaries } from './build.ts';
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const DEFAULT_CRD_DIR = join(REPO_ROOT, 'deploy', 'crds');
 
-/** Test identities in the static token file. `admin` is in system:masters; the others have no grants. */
+/**
+ * Test identities in the static token file. `admin` is in system:masters; the others have no
+ * grants of their own. `alice`, `bob` and `demoAdmin` (user name `admin`) are also the gateway's
+ * demo users: the same file is the gateway's `token-file`, and the demo RBAC
+ * (src/cluster/rbac-seed.ts, applied by the gateway harness) grants them what the embedded
+ * cluster grants them. `demoAdmin` is cluster-admin by a binding, not by its group, as in the
+ * embedded cluster, so the gateway sees exactly the groups it sees there.
+ */
 export const TEST_USERS = {
   admin: { username: 'k8s-admin', groups: ['system:masters'] },
   alice: { username: 'alice', groups: [] },
   bob: { username: 'bob', groups: [] },
+  demoAdmin: { username: 'admin', groups: [] },
 } as const satisfies Record<string, { username: string; groups: string[] }>;
 export type TestUser = keyof typeof TEST_USERS;
 
@@ -97,6 +105,8 @@ export interface ControlPlane {
   logDir: string;
   /** The admin's (system:masters) kubeconfig. */
   kubeconfigPath: string;
+  /** The server's `--token-auth-file` (every TEST_USERS entry), readable by the gateway's `token-file` strategy. */
+  tokenFilePath: string;
   kubeConfig: KubeConfig;
   tokenFor(user: TestUser): string;
   kubeconfigPathFor(user: TestUser): string;
@@ -497,6 +507,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       dataDir,
       logDir,
       kubeconfigPath: kubeconfigPaths.admin,
+      tokenFilePath: pki.tokenFilePath,
       kubeConfig,
       tokenFor: (user) => pki.tokens[user],
       kubeconfigPathFor: (user) => kubeconfigPaths[user],

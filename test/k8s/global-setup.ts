@@ -4,7 +4,7 @@
 
 import type { TestProject } from 'vitest/node';
 import { ensureControlPlaneBinaries } from './build.ts';
-import { startControlPlane, type ControlPlane } from './control-plane.ts';
+import { startControlPlane, TEST_USERS, type ControlPlane, type TestUser } from './control-plane.ts';
 import { selectedBackends } from './suite-context.ts';
 
 /** K8S_SIMULATED_CONTROLLERS=0 runs the real server without the project's simulated controllers. */
@@ -27,7 +27,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('realControlPlane', {
     url: controlPlane.url,
     caPem: controlPlane.caPem,
-    tokens: { admin: controlPlane.tokenFor('admin'), alice: controlPlane.tokenFor('alice'), bob: controlPlane.tokenFor('bob') },
+    tokens: Object.fromEntries((Object.keys(TEST_USERS) as TestUser[]).map((user) => [user, controlPlane.tokenFor(user)])) as Record<TestUser, string>,
     kubernetesVersion: controlPlane.kubernetesVersion,
     logDir: controlPlane.logDir,
   });

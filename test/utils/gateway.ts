@@ -1,6 +1,7 @@
-// The gateway on a throwaway embedded cluster, in the test process: the cluster on loopback
-// HTTPS, the gateway on port 0 with the cluster's demo token file, and helpers that speak GraphQL
-// to it over real HTTP, as `admin` unless told to act as `alice` or `bob`.
+// The gateway on a throwaway cluster, in the test process: the cluster on loopback HTTPS (the
+// embedded one, or a real kube-apiserver with GATEWAY_TEST_BACKEND=kube-apiserver, see
+// test-backend.ts), the gateway on port 0 with the cluster's demo token file, and helpers that
+// speak GraphQL to it over real HTTP, as `admin` unless told to act as `alice` or `bob`.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { pino, type Logger } from 'pino';
 import { parseTokenFile } from '../../src/auth/token-file.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway.ts';
 import { KubeClient, loadKubeConfig } from '../../src/kube/client.ts';
-import { startTestCluster, type TestCluster, type TestClusterOptions } from './embedded-cluster.ts';
+import type { TestClusterOptions } from './embedded-cluster.ts';
+import { startBackendCluster, type BackendCluster } from './test-backend.ts';
 
 export interface GraphQLResponse<T> {
   data?: T;
@@ -27,7 +29,7 @@ export interface GraphQLClient {
 }
 
 export interface TestGateway extends GraphQLClient {
-  cluster: TestCluster;
+  cluster: BackendCluster;
   gateway: Gateway;
   /** A Kubernetes client of its own (cluster-admin), so test set-up never shows in the gateway's counts. */
   admin: KubeClient;
@@ -77,11 +79,12 @@ function client(url: string, authorization: string | undefined): GraphQLClient {
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const cluster = await startTestCluster(options);
+  const cluster = await startBackendCluster(options);
   const tokens = Object.fromEntries(
     parseTokenFile(readFileSync(cluster.tokenFilePath, 'utf8')).map((entry) => [entry.identity.username, entry.token]),
   ) as Record<DemoUser, string>;
   const auditFile = join(cluster.dataDir, 'audit.log');
+  // A real control plane is a set of processes: a gateway that fails to start must not leave it running.
   const gateway = await startGateway({
     kube: { kind: 'kubeconfig', path: cluster.kubeconfigPath },
     namespaces: options.namespaces ?? 'all',
@@ -91,6 +94,9 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     auth: { strategy: 'token-file', tokenFile: cluster.tokenFilePath },
     audit: { file: auditFile },
     ...options.gateway,
+  }).catch(async (error: unknown) => {
+    await cluster.cleanup();
+    throw error;
   });
   await gateway.synced;
   const admin = new KubeClient({ config: loadKubeConfig({ kind: 'kubeconfig', path: cluster.kubeconfigPath }) });
