@@ -100,9 +100,15 @@ export class ConflictError extends GatewayError {
   }
 }
 
+/** Where a log read failed (`jobLogs`): which container of which pod the cluster could not serve. */
+export interface LogSourceDetail {
+  pod: string;
+  container: string;
+}
+
 export class KubernetesUnavailableError extends GatewayError {
-  constructor(message: string) {
-    super(ERROR_CODE.kubernetesUnavailable, message);
+  constructor(message: string, log?: LogSourceDetail) {
+    super(ERROR_CODE.kubernetesUnavailable, message, log ? { pod: log.pod, container: log.container } : {});
   }
 }
 

@@ -927,7 +927,10 @@ export type Subscription = {
    * container is followed into its next run, and pods created later (a new launcher) are joined.
    * With `follow` (the default) the subscription completes once the job has finished and its
    * logs are drained; without it, once the lines already written are sent. `previous` reads the
-   * previous run of each container and completes.
+   * previous run of each container and completes. A container whose log the cluster will not serve
+   * (refused, 5xx, no answer) ends the subscription, after the lines already sent, with an error
+   * `KUBERNETES_UNAVAILABLE` whose extensions name its `pod` and `container`; a container that has
+   * not started yet is waited for.
    */
   jobLogs: LogLines;
   /**

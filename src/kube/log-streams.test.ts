@@ -1,8 +1,9 @@
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { SharedObjectStore } from './cache.ts';
-import { KubeApiError } from './errors.ts';
-import { LogStreams, type LogStreamKey, type LogStreamState, type StreamLine } from './log-streams.ts';
+import type { KubernetesUnavailableError } from '../errors.ts';
+import { KubeApiError, KubeUnreachableError } from './errors.ts';
+import { LogStreams, MAX_REFUSED_OPENS, type LogStreamKey, type LogStreamState, type StreamLine } from './log-streams.ts';
 import type { PodObject } from './objects.ts';
 import type { LogSource, PodLogHandlers, PodLogRequest, RawLogLine } from './pod-log-source.ts';
 
@@ -61,12 +62,15 @@ function setup() {
 function recorder() {
   const batches: string[][] = [];
   const states: LogStreamState[] = [];
+  const errors: KubernetesUnavailableError[] = [];
   return {
     batches,
     states,
+    errors,
     listener: {
       onLines: (lines: readonly StreamLine[]) => batches.push(lines.map((l) => l.text)),
       onState: (state: LogStreamState) => states.push(state),
+      onError: (error: KubernetesUnavailableError) => errors.push(error),
     },
     texts: () => batches.flat(),
   };
@@ -240,5 +244,108 @@ describe('LogStreams', () => {
     source.last().handlers.onLines([line(0, 'x')]);
     source.last().handlers.onEnd(undefined);
     await expect(pending).resolves.toMatchObject([{ text: 'x' }]);
+  });
+
+  it.each([
+    ['403 Forbidden', () => new KubeApiError(403, { kind: 'Status', code: 403, message: 'pods "p" is forbidden: User "system:serviceaccount:gw:gw" cannot get resource "pods/log"' }, 'x'), 'refused to serve it'],
+    ['500', () => new KubeApiError(500, undefined, 'Get "https://10.0.0.7:10250/containerLogs/ns/p/c": dial tcp: i/o timeout'), 'answered 500'],
+    ['no answer', () => new KubeUnreachableError('connect ECONNREFUSED 127.0.0.1:6443'), 'did not answer'],
+  ])('tells every member, with a typed error, when the cluster will not serve the log (%s)', (_name, refusal, why) => {
+    const { source, streams } = setup();
+    const a = recorder();
+    const b = recorder();
+    const membership = streams.join(KEY, a.listener);
+    streams.join(KEY, b.listener);
+    for (let i = 0; i < MAX_REFUSED_OPENS; i += 1) {
+      expect(a.errors).toEqual([]);
+      source.last().handlers.onEnd(refusal());
+    }
+    expect(source.opened).toHaveLength(MAX_REFUSED_OPENS);
+    for (const r of [a, b]) {
+      expect(r.errors).toHaveLength(1);
+      expect(r.errors[0]?.extensions).toEqual({ code: 'KUBERNETES_UNAVAILABLE', pod: 'p', container: 'c' });
+      expect(r.errors[0]?.message).toBe(`the log of container "c" in pod "p" cannot be read: the Kubernetes API ${why}`);
+      expect(r.states.at(-1)).toBe('ended');
+    }
+    // The gateway's own identity stays in the gateway's log.
+    expect(a.errors[0]?.message).not.toContain('serviceaccount');
+    expect(membership.drained).toBe(true);
+    expect(streams.stats().open).toBe(0);
+  });
+
+  it('reports a refused log even when the container has already terminated, rather than ending quietly', () => {
+    const { source, pods, streams } = setup();
+    pods.upsert(pod('terminated', { phase: 'Failed' }));
+    const r = recorder();
+    streams.join(KEY, r.listener);
+    for (let i = 0; i < MAX_REFUSED_OPENS; i += 1) source.last().handlers.onEnd(new KubeApiError(503, undefined, 'unavailable'));
+    expect(r.errors.map((e) => e.extensions['code'])).toEqual(['KUBERNETES_UNAVAILABLE']);
+  });
+
+  it('keeps going after a refusal the next open recovers from', () => {
+    const { source, streams } = setup();
+    const r = recorder();
+    streams.join(KEY, r.listener);
+    source.last().handlers.onEnd(new KubeApiError(500, undefined, 'blip'));
+    source.last().handlers.onLines([line(0, 'a')]);
+    source.last().handlers.onEnd(undefined);
+    for (let i = 0; i < MAX_REFUSED_OPENS - 1; i += 1) source.last().handlers.onEnd(new KubeApiError(500, undefined, 'blip'));
+    source.last().handlers.onLines([line(1, 'b')]);
+    expect(r.texts()).toEqual(['a', 'b']);
+    expect(r.errors).toEqual([]);
+    expect(r.states.at(-1)).toBe('live');
+  });
+
+  it('does not take a container that has not started, or a pod that is gone, for a failure', () => {
+    const { source, pods, streams } = setup();
+    const r = recorder();
+    streams.join(KEY, r.listener);
+    // The cache may show the container running a moment before the kubelet serves its log.
+    for (let i = 0; i <= MAX_REFUSED_OPENS; i += 1) {
+      source.last().handlers.onEnd(new KubeApiError(400, undefined, 'container "c" in pod "p" is waiting to start: ContainerCreating'));
+    }
+    expect(source.opened).toHaveLength(MAX_REFUSED_OPENS + 1);
+    expect(r.states.at(-1)).toBe('waiting');
+    pods.remove(pod('running'));
+    expect(r.states.at(-1)).toBe('ended');
+
+    const gone = recorder();
+    streams.join(KEY, gone.listener);
+    source.last().handlers.onEnd(new KubeApiError(404, undefined, 'pods "p" not found'));
+    expect(gone.states.at(-1)).toBe('ended');
+    expect([...r.errors, ...gone.errors]).toEqual([]);
+  });
+
+  it('gives the pod cache time to see a pod go before taking a 404 for a log the cluster will not serve', () => {
+    vi.useFakeTimers();
+    try {
+      const { source, streams } = setup();
+      const r = recorder();
+      streams.join(KEY, r.listener);
+      source.last().handlers.onEnd(new KubeApiError(404, undefined, 'pods "p" not found'));
+      expect(source.opened).toHaveLength(1);
+      for (let i = 1; i < MAX_REFUSED_OPENS; i += 1) {
+        vi.advanceTimersByTime(60_000);
+        expect(source.opened).toHaveLength(i + 1);
+        source.last().handlers.onEnd(new KubeApiError(404, undefined, 'pods "p" not found'));
+      }
+      expect(r.errors.map((e) => e.message)).toEqual(['the log of container "c" in pod "p" cannot be read: the Kubernetes API refused to serve it']);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('rejects a one-off read the cluster refuses, and gives no lines for a container not started', async () => {
+    const { source, pods, streams } = setup();
+    const refused = streams.snapshot(KEY);
+    source.last().handlers.onEnd(new KubeApiError(403, undefined, 'forbidden'));
+    await expect(refused).rejects.toMatchObject({ extensions: { code: 'KUBERNETES_UNAVAILABLE', pod: 'p', container: 'c' } });
+    const missing = streams.snapshot(KEY);
+    source.last().handlers.onEnd(new KubeApiError(404, undefined, 'not found'));
+    await expect(missing).rejects.toMatchObject({ extensions: { code: 'KUBERNETES_UNAVAILABLE' } });
+    pods.upsert(pod('waiting'));
+    const waiting = streams.snapshot(KEY);
+    source.last().handlers.onEnd(new KubeApiError(400, undefined, 'waiting to start'));
+    await expect(waiting).resolves.toEqual([]);
   });
 });

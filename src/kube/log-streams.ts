@@ -9,12 +9,18 @@
 // instance's lines are all newer than the last line seen. A stream ends for good when its pod is
 // gone or its container has terminated and will not run again (pod Succeeded or Failed, or
 // restartPolicy Never); the pod cache says which.
+//
+// Failures: a container that has not started answers 400 and is waited for; a follow that broke
+// off is resumed. A request the API server refuses (403, 5xx, a 404 for a pod the cache still
+// has) or never answers is retried, and after MAX_REFUSED_OPENS in a row the stream fails: its
+// members get a KUBERNETES_UNAVAILABLE error naming the pod and container, not a silent end.
 
 import type { Logger } from 'pino';
+import { KubernetesUnavailableError } from '../errors.ts';
 import type { CacheChange, ObjectCache } from './cache.ts';
 import { KubeApiError } from './errors.ts';
 import type { ContainerStatus, PodObject } from './objects.ts';
-import type { LogSource, PodLogHandle, PodLogRequest, RawLogLine } from './pod-log-source.ts';
+import { LogStreamBrokeOffError, type LogSource, type PodLogHandle, type PodLogRequest, type RawLogLine } from './pod-log-source.ts';
 
 /** Lines a stream keeps for subscribers that join later; also the most `tailLines` can give. */
 export const LOG_BACKLOG_LINES = 1_000;
@@ -24,6 +30,8 @@ export const LOG_RESUME_DELAY_MS = 1_000;
 const MAX_FAILED_OPENS = 3;
 /** Upper bound of the resume delay after repeated failures. */
 const LOG_RESUME_MAX_DELAY_MS = 30_000;
+/** Refused (or unanswered) opens in a row after which the stream fails and its members are told. */
+export const MAX_REFUSED_OPENS = 3;
 
 const POD_PHASE_SUCCEEDED = 'Succeeded';
 const POD_PHASE_FAILED = 'Failed';
@@ -51,6 +59,11 @@ export interface LogStreamListener {
   /** Lines in order. The first call after joining carries the backlog asked for (maybe none). */
   onLines(lines: readonly StreamLine[]): void;
   onState?(state: LogStreamState): void;
+  /**
+   * The cluster would not serve this log (see logUnavailableError); called once, just before
+   * the `ended` state. Without it a failed stream just ends.
+   */
+  onError?(error: KubernetesUnavailableError): void;
 }
 
 export interface JoinOptions {
@@ -107,6 +120,44 @@ export function defaultContainer(pod: PodObject): string | undefined {
   return annotated && names.includes(annotated) ? annotated : names[0];
 }
 
+/** What a failed `pods/log` request means for the stream. */
+type LogReadFailure =
+  /** 400: the container has not started (ContainerCreating) or has no previous run; nothing to read yet. */
+  | 'notStarted'
+  /** 404: the pod is gone, or the API server has it gone before the pod cache does. */
+  | 'missing'
+  /** An answered follow that broke off: resumed from the last line. */
+  | 'brokeOff'
+  /** Refused (401, 403, 429, 5xx), never answered, or failed before sending. */
+  | 'refused';
+
+function classifyLogFailure(error: Error): LogReadFailure {
+  if (error instanceof LogStreamBrokeOffError) return 'brokeOff';
+  if (!(error instanceof KubeApiError)) return 'refused';
+  if (error.statusCode === 400) return 'notStarted';
+  return error.statusCode === 404 ? 'missing' : 'refused';
+}
+
+/**
+ * What a subscriber gets for a log the cluster would not serve. The caller was already allowed
+ * `get pods/log` there and can see the pod; the read is the gateway's own. So a 403 is not the
+ * caller's FORBIDDEN, nor a 404 for a pod still there NOT_FOUND: they read alike, with 5xx and no
+ * answer, as KUBERNETES_UNAVAILABLE (the upstream message, which may name the gateway's identity,
+ * goes to the gateway's log only).
+ */
+function logUnavailableError(key: LogStreamKey, error: Error): KubernetesUnavailableError {
+  const refused = error instanceof KubeApiError && error.statusCode < 500 && error.statusCode !== 429;
+  const why = !(error instanceof KubeApiError)
+    ? 'the Kubernetes API did not answer'
+    : refused
+      ? 'the Kubernetes API refused to serve it'
+      : `the Kubernetes API answered ${error.statusCode}`;
+  return new KubernetesUnavailableError(`the log of container "${key.container}" in pod "${key.pod}" cannot be read: ${why}`, {
+    pod: key.pod,
+    container: key.container,
+  });
+}
+
 function containerStatusOf(pod: PodObject, container: string): ContainerStatus | undefined {
   return [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])].find((s) => s.name === container);
 }
@@ -146,6 +197,8 @@ class SharedLogStream {
   private resumeTimer: NodeJS.Timeout | undefined;
   private failedOpens = 0;
   private lastEndFailed = false;
+  /** The last open was refused (or unanswered), and how many in a row were. */
+  private refusal: { error: Error; count: number; missing: boolean } | undefined;
   /** The container's restart count when the upstream was last opened: a higher one is a new instance. */
   private openedRestartCount = 0;
   /** Whether the container was running when the upstream was last opened. */
@@ -220,7 +273,10 @@ class SharedLogStream {
           else if (lines.length > 0) member.listener.onLines(lines);
         }
         if (error) this.ended(error);
-        else this.follow();
+        else {
+          this.refusal = undefined;
+          this.follow();
+        }
       },
     });
   }
@@ -233,6 +289,7 @@ class SharedLogStream {
     this.upstream = this.open({ follow: true, sinceTime: last ? sinceTimeOf(last.timeMs) : undefined }, {
       onLines: (batch) => {
         this.failedOpens = 0;
+        this.refusal = undefined;
         let fresh: StreamLine[] = batch;
         if (last) {
           // `sinceTime` has second precision: drop what was delivered before the resume.
@@ -275,12 +332,14 @@ class SharedLogStream {
   private ended(error: Error | undefined): void {
     if (this.state === 'ended') return;
     this.lastEndFailed = error !== undefined;
+    const failure = error ? classifyLogFailure(error) : undefined;
     if (error) {
       this.failedOpens += 1;
       // A container that is not running yet answers 400; that is waiting, not failing.
-      const expected = error instanceof KubeApiError && (error.statusCode === 400 || error.statusCode === 404);
-      if (!expected) this.owner.logger.warn({ err: error, stream: streamKeyText(this.key) }, 'pod log stream failed');
+      if (failure === 'refused' || failure === 'brokeOff') this.owner.logger.warn({ err: error, stream: streamKeyText(this.key) }, 'pod log stream failed');
     }
+    this.refusal =
+      error && (failure === 'refused' || failure === 'missing') ? { error, count: (this.refusal?.count ?? 0) + 1, missing: failure === 'missing' } : undefined;
     this.setState('waiting');
     this.evaluate();
   }
@@ -293,6 +352,15 @@ class SharedLogStream {
     const pod = this.owner.pods.get(this.key.namespace, this.key.pod);
     if (!pod || (pod.metadata.uid ?? '') !== this.key.uid || pod.metadata.deletionTimestamp !== undefined) {
       this.finish();
+      return;
+    }
+    const refusal = this.refusal;
+    if (refusal) {
+      if (refusal.count >= MAX_REFUSED_OPENS) this.fail(refusal.error);
+      // Retried whatever the container's state: one that has not started answers 400, not this.
+      // A 404 may be a pod deleted before the cache saw it go: the watch gets time to show it.
+      else if (refusal.missing) this.resumeAfter(this.owner.resumeDelayMs);
+      else this.reopen();
       return;
     }
     const status = containerStatusOf(pod, this.key.container);
@@ -315,14 +383,25 @@ class SharedLogStream {
       }
       // Running, yet the follow ended: the cache may not show the termination yet, or the
       // connection dropped. Either the pod changes soon, or the follow resumes after a delay.
-      const delay = Math.min(LOG_RESUME_MAX_DELAY_MS, this.owner.resumeDelayMs * 2 ** Math.max(0, this.failedOpens - MAX_FAILED_OPENS));
-      this.resumeTimer = setTimeout(() => {
-        this.resumeTimer = undefined;
-        if (this.state === 'waiting') this.reopen();
-      }, delay);
-      this.resumeTimer.unref();
+      this.resumeAfter(Math.min(LOG_RESUME_MAX_DELAY_MS, this.owner.resumeDelayMs * 2 ** Math.max(0, this.failedOpens - MAX_FAILED_OPENS)));
     }
     // Waiting to start or to restart: the next pod change decides.
+  }
+
+  private resumeAfter(delayMs: number): void {
+    this.resumeTimer = setTimeout(() => {
+      this.resumeTimer = undefined;
+      if (this.state === 'waiting') this.reopen();
+    }, delayMs);
+    this.resumeTimer.unref();
+  }
+
+  /** The cluster will not serve this log: the members are told, then the stream ends. */
+  private fail(error: Error): void {
+    const failure = logUnavailableError(this.key, error);
+    this.owner.logger.warn({ err: error, stream: streamKeyText(this.key), opens: this.refusal?.count }, 'pod log stream gave up; its subscribers get an error');
+    for (const member of [...this.members]) member.listener.onError?.(failure);
+    this.finish();
   }
 
   private reopen(): void {
@@ -436,14 +515,16 @@ export class LogStreams {
 
   /**
    * The container's lines as of now, without following: from the open stream when there is
-   * one, else one read. A container with nothing to read yet gives no lines.
+   * one, else one read. A container with nothing to read yet (or a pod already gone) gives no
+   * lines; a read the cluster refuses, does not answer or breaks off rejects with
+   * KUBERNETES_UNAVAILABLE, as a failed stream does.
    */
   async snapshot(key: LogStreamKey, options: SnapshotOptions = {}): Promise<StreamLine[]> {
     const open = this.streams.get(streamKeyText(key));
     const tailLines = options.tailLines === undefined ? undefined : Math.min(options.tailLines, this.backlogLines);
     if (open && !options.previous && open.state !== 'loading') return open.snapshot({ ...options, tailLines });
     const sinceSeconds = options.sinceMs === undefined ? undefined : Math.max(1, Math.ceil((Date.now() - options.sinceMs) / 1000));
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const lines: StreamLine[] = [];
       this.openUpstream(
         {
@@ -460,8 +541,12 @@ export class LogStreams {
             for (const line of batch) lines.push(line);
           },
           onEnd: (error) => {
-            if (error && !(error instanceof KubeApiError && (error.statusCode === 400 || error.statusCode === 404))) {
+            const failure = error ? classifyLogFailure(error) : undefined;
+            // One read, no retry: a 404 fails only while the pod cache still has the pod.
+            if (error && (failure === 'refused' || failure === 'brokeOff' || (failure === 'missing' && this.podStillThere(key)))) {
               this.logger.warn({ err: error, stream: streamKeyText(key) }, 'pod log read failed');
+              reject(logUnavailableError(key, error));
+              return;
             }
             const since = options.sinceMs;
             resolve(since === undefined ? lines : lines.filter((l) => !(l.timeMs < since)));
@@ -469,6 +554,11 @@ export class LogStreams {
         },
       );
     });
+  }
+
+  private podStillThere(key: LogStreamKey): boolean {
+    const pod = this.pods.get(key.namespace, key.pod);
+    return pod !== undefined && (pod.metadata.uid ?? '') === key.uid && pod.metadata.deletionTimestamp === undefined;
   }
 
   /** Ends every stream (members see `ended`) and stops listening to the pod cache. */

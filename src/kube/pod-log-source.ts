@@ -32,6 +32,17 @@ export interface RawLogLine {
   text: string;
 }
 
+/**
+ * A log stream the API server had answered (200) ended without its normal end: the connection
+ * dropped or the server cut it. Unlike a refusal or no answer at all, it is resumed.
+ */
+export class LogStreamBrokeOffError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LogStreamBrokeOffError';
+  }
+}
+
 export interface PodLogHandlers {
   /** The complete lines of one network chunk. */
   onLines(lines: RawLogLine[]): void;
@@ -135,7 +146,7 @@ export class KubeLogSource implements LogSource {
           if (body.length < MAX_ERROR_BODY_BYTES) body += chunk;
         });
         res.on('end', () => finish(new KubeApiError(status, parseStatus(body), `GET ${path} answered ${status}`)));
-        res.on('error', (error) => finish(error));
+        res.on('error', () => finish(new KubeApiError(status, undefined, `GET ${path} answered ${status}`)));
         return;
       }
       const splitter = new LineSplitter();
@@ -149,9 +160,9 @@ export class KubeLogSource implements LogSource {
         deliver(splitter.flush());
         finish(undefined);
       });
-      res.on('error', (error) => finish(error));
+      res.on('error', (error) => finish(new LogStreamBrokeOffError(`GET ${path}: ${error.message}`, { cause: error })));
       // A connection that drops mid-stream emits close without end.
-      res.on('close', () => finish(new KubeUnreachableError(`GET ${path}: the log stream broke off`)));
+      res.on('close', () => finish(new LogStreamBrokeOffError(`GET ${path}: the log stream broke off`)));
     };
     const start = async (): Promise<void> => {
       const options: RequestOptions = {};
@@ -161,7 +172,7 @@ export class KubeLogSource implements LogSource {
       req = send(url, { ...options, method: 'GET', headers: { ...options.headers, Accept: '*/*' } }, onResponse);
       req.on('error', (error) => {
         if (!answered) this.client.counter.record(target, NO_RESPONSE_CODE);
-        finish(answered ? error : new KubeUnreachableError(error.message, { cause: error }));
+        finish(answered ? new LogStreamBrokeOffError(`GET ${path}: ${error.message}`, { cause: error }) : new KubeUnreachableError(error.message, { cause: error }));
       });
       req.end();
     };

@@ -18,6 +18,19 @@ describe('SubscriberQueue', () => {
     expect(seen).toEqual([1, 2]);
   });
 
+  it('ends with an error after draining, without dropping what was queued', async () => {
+    const q = queue<number>(10);
+    const waiting = q.iterator().next();
+    q.end(new TooSlow('gone'));
+    await expect(waiting).rejects.toThrow('gone');
+    const r = queue<number>(10);
+    r.push(1);
+    r.end(new TooSlow('gone'));
+    const items = r.iterator();
+    await expect(items.next()).resolves.toEqual({ done: false, value: 1 });
+    await expect(items.next()).rejects.toThrow('gone');
+  });
+
   it('wakes a consumer that is already waiting', async () => {
     const q = queue<string>(10);
     const it = q.iterator();

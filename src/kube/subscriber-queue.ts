@@ -78,10 +78,14 @@ export class SubscriberQueue<T> {
     return true;
   }
 
-  /** No more items: the consumer receives what is queued, then the end. */
-  end(): void {
+  /**
+   * No more items: the consumer receives what is queued, then the end; with `error`, that error
+   * instead of the end (nothing queued is dropped, unlike `fail`).
+   */
+  end(error?: Error): void {
     if (this.state !== 'open') return;
     this.state = 'ending';
+    this.failure = error;
     this.detach();
     this.scheduleFlush();
   }
@@ -148,6 +152,7 @@ export class SubscriberQueue<T> {
   private take(max: number): Promise<T[] | undefined> {
     if (this.state === 'failed') return Promise.reject(this.failure ?? new Error('subscription failed'));
     if (this.length > 0) return Promise.resolve(this.shift(max));
+    if (this.state === 'ending' && this.failure) return Promise.reject(this.failure);
     if (this.state !== 'open') return Promise.resolve(undefined);
     if (this.waiter) return Promise.reject(new Error('a subscriber queue has one consumer at a time'));
     return new Promise((resolve, reject) => {
@@ -171,7 +176,8 @@ export class SubscriberQueue<T> {
         waiter.resolve(this.shift(waiter.max));
       } else if (this.state !== 'open') {
         this.waiter = undefined;
-        waiter.resolve(undefined);
+        if (this.state === 'ending' && this.failure) waiter.reject(this.failure);
+        else waiter.resolve(undefined);
       }
     });
   }

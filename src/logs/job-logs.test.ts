@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mpiJob, pod, runningStatus, terminatedStatus } from '../../test/utils/graph-fixtures.ts';
 import { SharedObjectStore } from '../kube/cache.ts';
 import { ChangeHub } from '../kube/hub.ts';
+import { KubeApiError } from '../kube/errors.ts';
 import { LogStreams } from '../kube/log-streams.ts';
 import type { MPIJobObject, PodObject } from '../kube/objects.ts';
 import type { LogSource, PodLogHandlers, PodLogRequest, RawLogLine } from '../kube/pod-log-source.ts';
@@ -15,6 +16,8 @@ const T0 = Date.parse('2026-11-28T10:00:00Z');
 class ScriptedLogs implements LogSource {
   readonly lines = new Map<string, RawLogLine[]>();
   readonly follows = new Map<string, PodLogHandlers>();
+  /** Pods whose every log request the API server answers with this status. */
+  readonly refusals = new Map<string, number>();
 
   write(podName: string, offsetMs: number, text: string): void {
     const line = { timeMs: T0 + offsetMs, timestamp: new Date(T0 + offsetMs).toISOString(), text };
@@ -31,7 +34,9 @@ class ScriptedLogs implements LogSource {
   }
 
   open(request: PodLogRequest, handlers: PodLogHandlers) {
-    if (request.follow) this.follows.set(request.pod, handlers);
+    const refusal = this.refusals.get(request.pod);
+    if (refusal !== undefined) queueMicrotask(() => handlers.onEnd(new KubeApiError(refusal, undefined, `answered ${refusal}`)));
+    else if (request.follow) this.follows.set(request.pod, handlers);
     else {
       const lines = this.lines.get(request.pod) ?? [];
       queueMicrotask(() => {
@@ -159,5 +164,33 @@ describe('followJobLogs', () => {
     const got = await collect(lines, () => false);
     expect(got.map((l) => l.text)).toEqual([`${new Date(T0 + 2).toISOString()} b`, `${new Date(T0 + 3).toISOString()} c`]);
     expect(sources.streams.stats().opened).toBe(0);
+  });
+
+  it.each([403, 500])('ends with KUBERNETES_UNAVAILABLE, after the other containers\' lines, when the API server answers %i for one', async (status) => {
+    const { sources, source, job } = setup();
+    source.write('pi-launcher-abcde', 1, 'mpirun starting');
+    source.write('pi-worker-0', 2, 'sshd up');
+    source.refusals.set('pi-worker-1', status);
+    const lines = await followJobLogs(sources, request(), job, queueOptions);
+    const got: LogLineModel[] = [];
+    const failure = await (async () => {
+      for (;;) {
+        const next = await lines.next();
+        if (next.done) return undefined;
+        got.push(...next.value);
+      }
+    })().catch((error: unknown) => error);
+    expect(got.map((l) => l.text)).toEqual(['mpirun starting', 'sshd up']);
+    expect(failure).toMatchObject({ extensions: { code: 'KUBERNETES_UNAVAILABLE', pod: 'pi-worker-1', container: 'worker' } });
+    expect(sources.streams.stats().open).toBe(0);
+  });
+
+  it('ends a read without follow with the error after the lines it could read', async () => {
+    const { sources, source, job } = setup();
+    source.write('pi-launcher-abcde', 1, 'a');
+    source.refusals.set('pi-worker-0', 403);
+    const lines = await followJobLogs(sources, request({ follow: false }), job, queueOptions);
+    await expect(lines.next()).resolves.toMatchObject({ done: false, value: [{ text: 'a' }] });
+    await expect(lines.next()).rejects.toMatchObject({ extensions: { code: 'KUBERNETES_UNAVAILABLE', pod: 'pi-worker-0' } });
   });
 });

@@ -3,7 +3,10 @@
 // each tagged with its pod, role, container and (from the launcher's rank tags) rank. Pods that
 // appear later (a new launcher after a retry) are joined as they show up. The subscription
 // completes once the job has finished and every stream that still had something to say has
-// ended; workers left running by cleanPodPolicy None are not waited for.
+// ended; workers left running by cleanPodPolicy None are not waited for. A container whose log
+// the cluster will not serve ends the subscription with that error (KUBERNETES_UNAVAILABLE,
+// naming the pod and container), after the lines already queued: a client resubscribes, or
+// narrows `role`/`container`, rather than mistaking the silence for a quiet job.
 
 import type { ObjectCache } from '../kube/cache.ts';
 import type { ChangeHub } from '../kube/hub.ts';
@@ -95,6 +98,10 @@ function tagOf(line: StreamLine, format: TagFormat | undefined): TaggedLine {
     tagged.set(line, parsed);
   }
   return parsed;
+}
+
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason));
 }
 
 /** Merges per-container runs of lines into one run in time order (ties keep container order). */
@@ -196,7 +203,7 @@ class JobLogFollower {
       const key = this.targetOf(pod);
       return key ? [{ key, origin: this.originOf(pod, key) }] : [];
     });
-    const runs = await Promise.all(
+    const reads = await Promise.allSettled(
       targets.map(async ({ key, origin }) => {
         const lines = await this.sources.streams.snapshot(key, {
           tailLines: this.request.tailLines ?? undefined,
@@ -206,8 +213,19 @@ class JobLogFollower {
         return lines.map((line) => ({ line, origin })).filter((entry) => this.wanted(entry));
       }),
     );
+    const runs = reads.flatMap((read) => (read.status === 'fulfilled' ? [read.value] : []));
+    const failed = reads.find((read) => read.status === 'rejected');
     this.queue.preload(mergeByTime(runs));
-    this.queue.end();
+    // What could be read is sent, then the first failure instead of the end.
+    this.queue.end(failed ? toError(failed.reason) : undefined);
+  }
+
+  /** A container's stream failed for good: what is held or queued is sent, then the error. */
+  private failWith(error: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.release();
+    this.queue.end(error);
   }
 
   private joinPod(pod: PodObject): void {
@@ -236,6 +254,7 @@ class JobLogFollower {
           for (const entry of entries) if (!this.queue.push(entry)) return;
         },
         onState: () => this.checkDone(),
+        onError: (error) => this.failWith(error),
       },
       initial ? { tailLines: this.request.tailLines ?? undefined, sinceMs: this.request.sinceMs ?? undefined } : {},
     );
