@@ -20,6 +20,7 @@ import { pino } from 'pino';
 import { startEmbeddedCluster } from '../src/cluster/cluster.ts';
 import { startGateway } from '../src/gateway.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
+import { percentile, runBench } from './common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,10 +66,6 @@ interface Result {
   latenciesMs: number[];
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 
 /** Closed-loop load: CONCURRENCY clients each send the next request when the last one answered. */
 async function load(url: string, body: string, check: (json: unknown) => boolean, durationMs: number): Promise<Result> {
@@ -210,10 +207,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);

@@ -26,6 +26,7 @@ import { startEmbeddedCluster } from '../src/cluster/cluster.ts';
 import { startGateway, type Gateway } from '../src/gateway.ts';
 import { KubeClient, loadKubeConfig } from '../src/kube/client.ts';
 import type { ClientCommand, ClientReport } from './subscription-clients.ts';
+import { percentile, runBench } from './common.ts';
 
 const { values } = parseArgs({
   options: {
@@ -75,10 +76,6 @@ const LOG_SUBSCRIPTION = /* GraphQL */ `
   }
 `;
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
 
 function memory(): { heap: number; rss: number } {
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -352,10 +349,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runBench(main);
