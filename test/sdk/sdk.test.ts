@@ -173,6 +173,31 @@ describe('queries and mutations', () => {
   });
 });
 
+/** A hang guard for waiting on the cluster, not a performance assertion. */
+const QUOTA_POLLS = 240;
+const QUOTA_POLL_INTERVAL_MS = 500;
+
+/**
+ * Waits until the namespace's CPU quota has `cpus` to spare. Earlier tests' jobs, and the seed's
+ * short jobs, give their CPU back asynchronously: on a real API server deleted pods terminate
+ * gracefully and kube-controller-manager recomputes quota usage after them.
+ */
+async function untilQuotaHasRoom(namespace: string, cpus: number): Promise<void> {
+  let last = '';
+  for (let poll = 0; poll < QUOTA_POLLS; poll += 1) {
+    const [quotas] = await client.quotas(namespace);
+    const cpu = quotas?.quotas.flatMap((q) => q.resources).find((r) => r.name === 'requests.cpu');
+    last = cpu ? `${cpu.used} of ${cpu.hard} used` : 'no requests.cpu quota';
+    if (!cpu || cpuCount(cpu.remaining) >= cpus) return;
+    await new Promise((resolve) => setTimeout(resolve, QUOTA_POLL_INTERVAL_MS));
+  }
+  throw new Error(`the ${namespace} CPU quota never had ${cpus} CPUs to spare (${last})`);
+}
+
+function cpuCount(quantity: string): number {
+  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
+}
+
 describe('waiting for a job', () => {
   it('listens to its changes over graphql-ws rather than polling', async () => {
     let requests = 0;
@@ -181,6 +206,7 @@ describe('waiting for a job', () => {
       return fetch(input, init);
     };
     const listening = new MpiJobClient({ server: gw.url, token, fetch: counting });
+    await untilQuotaHasRoom('team-a', 1.25);
     await listening.createJobFromManifest(piManifest({ name: 'sdk-listen' }));
     requests = 0;
     const done = await listening.waitForCompletion('team-a', 'sdk-listen', { pollIntervalMs: 50 });
